@@ -1,0 +1,103 @@
+/**
+ * The engine's public vocabulary, shared by the CLI, the language server and the panel.
+ * Positions are 0-based, columns in UTF-16 code units, ranges end-exclusive (LSP's convention);
+ * the CLI converts to the 1-based form of `shared/spec/cli.md` at its edge.
+ */
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A place in a program: `cell` is the index into the notebook's `cells` array (markdown cells count); absent for a `.py` file. */
+export interface SourceLocation {
+  cell?: number;
+  range: Range;
+}
+
+export interface RelatedInformation {
+  location: SourceLocation;
+  message: string;
+}
+
+export interface TextEdit {
+  location: SourceLocation;
+  newText: string;
+}
+
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  location: SourceLocation;
+  related: RelatedInformation[];
+  fix?: Fix;
+}
+
+/** One unit of source: the whole `.py` file, or one code cell of a notebook. */
+export interface SourceCell {
+  /** Index into the notebook's `cells` array; absent for a `.py` file. */
+  cell?: number;
+  text: string;
+}
+
+/** What the engine analyses: a file (one unit) or a notebook (its code cells, in order, as one program). */
+export interface ProgramSource {
+  kind: 'file' | 'notebook';
+  units: SourceCell[];
+}
+
+export interface AnalysisOptions {
+  /** Rule IDs to report (all when absent). */
+  select?: readonly string[];
+  /** Rule IDs never to report. */
+  ignore?: readonly string[];
+  /** Per-rule severity overrides; 'off' silences the rule. */
+  severities?: Readonly<Record<string, Severity | 'off'>>;
+  /** Frameworks to analyse (all when absent). */
+  frameworks?: readonly Framework[];
+  /** Wall-clock budget for one analysis; past it the analysis stops and says so. */
+  timeBudgetMs?: number;
+}
+
+export type Framework = 'pytorch' | 'keras' | 'tensorflow' | 'jax';
+
+/** A loss call the analysis recognised: used by hovers and by the notebook panel. */
+export interface LossCallSite {
+  /** Canonical loss name: cross_entropy | nll_loss | binary_cross_entropy | binary_cross_entropy_with_logits | keras:<name> | optax:<name> | tf:<name>. */
+  loss: string;
+  framework: Framework;
+  /** The whole call expression. */
+  location: SourceLocation;
+  /** Where the loss object was constructed, for module losses (`criterion = nn.CrossEntropyLoss(...)`). */
+  constructorLocation?: SourceLocation;
+  /** Source text of the input and target argument expressions, as written at the call. */
+  inputExpression?: string;
+  targetExpression?: string;
+  /** Options given at construction or call, as source text: weight, pos_weight, ignore_index, label_smoothing, reduction, from_logits. */
+  options: Record<string, string>;
+  /** What the analysis knows of the arguments, in words (for the hover). */
+  inputFacts: string[];
+  targetFacts: string[];
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+  lossCalls: LossCallSite[];
+  /** True when the time budget ran out before the analysis finished; findings are then partial. */
+  truncated: boolean;
+  /** Units that did not parse cleanly (the rest of the program is still analysed). */
+  parseErrors: SourceLocation[];
+}

@@ -1,0 +1,56 @@
+import { runCheckCommand, runFixCommand } from './check-command';
+import { runLossCommand } from './loss-command';
+import { CliIO, processIO, UsageError } from './io';
+
+const USAGE = `Usage: loss-lens <command> [options]
+
+Commands:
+  check [--format text|json|sarif] [--select ID,...] [--ignore ID,...] PATH...
+                 report classification-loss misuse in .py files, notebooks and folders
+  fix [--select ID,...] [--ignore ID,...] PATH...
+                 apply every preferred fix in place, then report what remains
+  loss --loss NAME --input FILE --target FILE [options]
+                 recompute a loss on saved tensors with PyTorch's semantics
+
+Run 'loss-lens <command> --help' for a command's options.`;
+
+/** Exit status: 0 clean, 1 findings (or a PyTorch error case for 'loss'), 2 usage error or unreadable input. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return await runCheckCommand(rest, io);
+      case 'fix':
+        return await runFixCommand(rest, io);
+      case 'loss':
+        return await runLossCommand(rest, io);
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout(USAGE + '\n');
+        return 0;
+      case '--version':
+        io.stdout(`${require('../../../package.json').version}\n`);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`loss-lens: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), processIO).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`loss-lens: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}

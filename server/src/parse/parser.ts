@@ -1,0 +1,26 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Language, Parser } from 'web-tree-sitter';
+
+/**
+ * Loads web-tree-sitter and the Python grammar once per process.
+ * The wasm files sit next to the bundle (`server/out/`) in a build, and in `node_modules` when run from source.
+ */
+let ready: Promise<Parser> | undefined;
+
+function findWasm(fileName: string, packageName: string): string {
+  const besideBundle = path.join(__dirname, fileName);
+  if (fs.existsSync(besideBundle)) return besideBundle;
+  return path.join(path.dirname(require.resolve(`${packageName}/package.json`)), fileName);
+}
+
+export function loadPythonParser(): Promise<Parser> {
+  ready ??= (async () => {
+    await Parser.init({ locateFile: () => findWasm('web-tree-sitter.wasm', 'web-tree-sitter') });
+    const python = await Language.load(findWasm('tree-sitter-python.wasm', 'tree-sitter-python'));
+    const parser = new Parser();
+    parser.setLanguage(python);
+    return parser;
+  })();
+  return ready;
+}

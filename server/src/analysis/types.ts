@@ -101,3 +101,26 @@ export interface AnalysisResult {
   /** Units that did not parse cleanly (the rest of the program is still analysed). */
   parseErrors: SourceLocation[];
 }
+
+/** One entry of the rule registry (`server/src/rules/index.ts`): the catalogue row, as data. */
+export interface RuleInfo {
+  id: string;
+  severity: Severity;
+  /** Catalogue section: scores, targets, configuration, or run-time. */
+  category: 'scores' | 'targets' | 'configuration' | 'runtime';
+  /** One line: the misuse. */
+  description: string;
+  /** A short snippet that triggers the rule. */
+  example: string;
+  /** The preferred fix in words, when the catalogue names one. */
+  fix?: string;
+}
+
+/**
+ * The engine: `createAnalyzer()` in `server/src/analysis/index.ts` loads the parser (async, once) and returns this.
+ * `analyze` is synchronous and keeps per-unit caches (parse trees keyed by text), so re-analysing a
+ * notebook after one cell changed re-parses only that cell.
+ */
+export interface Analyzer {
+  analyze(source: ProgramSource, options?: AnalysisOptions): AnalysisResult;
+}

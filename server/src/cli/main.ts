@@ -45,7 +45,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** The process entry: `bin/loss-lens.js` and `node server/out/cli.js` both call this. */
+export function main(): void {
   runCli(process.argv.slice(2), processIO).then(
     (code) => process.exit(code),
     (error: unknown) => {
@@ -54,3 +55,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main();

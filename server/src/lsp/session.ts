@@ -1,0 +1,267 @@
+import {
+  CodeActionKind,
+  Connection,
+  DidChangeConfigurationNotification,
+  InitializeParams,
+  InitializeResult,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import type { AnalysisOptions, AnalysisResult, Analyzer } from '../analysis/types';
+import {
+  CONFIGURATION_SECTION,
+  DocumentLossCall,
+  FIX_ALL_CODE_ACTION_KIND,
+  LossCallsRequest,
+  LossCallsResult,
+  LossLensInitializationOptions,
+  StatusNotification,
+  StatusParams,
+} from '../protocol';
+import { AnalysedProgram, codeActions } from './codeActions';
+import { diagnosticsByUri, uriOfLocation } from './diagnostics';
+import { DocumentStore } from './documentStore';
+import { lossHover } from './hover';
+import { AnalysisScheduler } from './scheduler';
+import { parseSettings } from './settings';
+
+const DEFAULT_DEBOUNCE_MS = 150;
+/** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
+const ANALYSIS_TIME_BUDGET_MS = 3000;
+
+export interface SessionOptions {
+  /** Loads the engine; called once, during `initialize`. */
+  createAnalyzer: () => Promise<Analyzer>;
+  /** The `codeDescription.href` of a rule. */
+  ruleDocumentation: (rule: string) => string;
+}
+
+interface TargetState extends AnalysedProgram {
+  settingsGeneration: number;
+  /** URIs that last received a non-empty diagnostics list from this target. */
+  publishedUris: Set<string>;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * One language-server session: wires the document store, the scheduler, the engine and the providers
+ * onto a connection. Every handler is guarded: an exception is logged with `connection.console.error`
+ * and answered with an empty result, never allowed to end the process.
+ */
+export class LossLensSession {
+  private readonly store = new DocumentStore();
+  private readonly states = new Map<string, TargetState>();
+  private analyzer: Analyzer | undefined;
+  private readonly scheduler = new AnalysisScheduler(DEFAULT_DEBOUNCE_MS, (key) => this.analyzeTarget(key), (key, error) => this.analysisFailed(key, error));
+  private analysisOptions: AnalysisOptions = {};
+  private settingsGeneration = 0;
+  private initializationOptions: LossLensInitializationOptions = {};
+  private canPullConfiguration = false;
+  private canRegisterConfigurationChange = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: SessionOptions,
+  ) {}
+
+  start(): void {
+    const { connection } = this;
+    this.store.listen(connection);
+    this.store.onDidChange((key) => this.scheduleAfterChange(key));
+    this.store.onDidClose((key) => this.targetClosed(key));
+
+    connection.onInitialize((params) => this.initialize(params));
+    connection.onInitialized(() => void this.guardAsync('initialized', () => this.initialized(), undefined));
+    connection.onDidChangeConfiguration((params) =>
+      void this.guardAsync('didChangeConfiguration', () => this.configurationChanged(params.settings), undefined),
+    );
+    connection.onCodeAction((params) =>
+      this.guard('codeAction', () => {
+        const program = this.currentProgram(params.textDocument.uri);
+        return program ? codeActions(program, params, this.options.ruleDocumentation) : [];
+      }, []),
+    );
+    connection.onHover((params) =>
+      this.guard('hover', () => {
+        const program = this.currentProgram(params.textDocument.uri);
+        return program ? lossHover(program, params.textDocument.uri, params.position) : null;
+      }, null),
+    );
+    connection.onRequest(LossCallsRequest, (params) => this.guard('lossLens/lossCalls', () => this.lossCalls(params.uri), null));
+    connection.listen();
+  }
+
+  private async initialize(params: InitializeParams): Promise<InitializeResult> {
+    const options = (params.initializationOptions ?? {}) as LossLensInitializationOptions;
+    this.initializationOptions = options;
+    if (typeof options.debounceMs === 'number' && options.debounceMs >= 0) {
+      this.scheduler.debounceMs = options.debounceMs;
+    }
+    this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
+    this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    try {
+      this.analyzer = await this.options.createAnalyzer();
+    } catch (error) {
+      // Without the engine the server still answers (with no findings) so the editor is not left hanging.
+      this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
+    }
+    const pythonCells = [{ language: 'python' }];
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        notebookDocumentSync: {
+          notebookSelector: [
+            { notebook: { notebookType: 'jupyter-notebook' }, cells: pythonCells },
+            { notebook: { notebookType: 'interactive' }, cells: pythonCells },
+          ],
+        },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_CODE_ACTION_KIND] },
+        hoverProvider: true,
+      },
+      serverInfo: { name: 'loss-lens' },
+    };
+  }
+
+  private async initialized(): Promise<void> {
+    if (this.canRegisterConfigurationChange) {
+      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
+    }
+    try {
+      await this.loadSettings(this.initializationOptions.settings);
+    } finally {
+      this.scheduler.resume();
+    }
+  }
+
+  private async loadSettings(pushed: unknown): Promise<void> {
+    const section = this.canPullConfiguration ? await this.connection.workspace.getConfiguration(CONFIGURATION_SECTION) : pushed;
+    const { options, problems } = parseSettings(section);
+    for (const problem of problems) this.connection.console.warn(`Loss Lens: ${problem}`);
+    this.analysisOptions = { ...options, timeBudgetMs: ANALYSIS_TIME_BUDGET_MS };
+    this.settingsGeneration++;
+  }
+
+  private async configurationChanged(settings: unknown): Promise<void> {
+    const pushed = (settings as Record<string, unknown> | null | undefined)?.[CONFIGURATION_SECTION];
+    await this.loadSettings(pushed ?? this.initializationOptions.settings);
+    for (const key of this.store.keys()) this.scheduler.schedule(key, true);
+  }
+
+  private scheduleAfterChange(key: string): void {
+    // A newly opened target is analysed at once; edits wait for the typing to pause.
+    this.scheduler.schedule(key, !this.states.has(key));
+  }
+
+  private targetClosed(key: string): void {
+    this.scheduler.cancel(key);
+    const state = this.states.get(key);
+    this.states.delete(key);
+    for (const uri of state?.publishedUris ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.sendStatus({ state: 'ready', uri: key, findings: 0 });
+  }
+
+  /** Analyses a target's current text unless its latest analysis is already current, then publishes. */
+  private analyzeTarget(key: string): TargetState | undefined {
+    const snapshot = this.store.snapshot(key);
+    if (!snapshot) return undefined;
+    const previous = this.states.get(key);
+    if (previous && previous.snapshot.generation === snapshot.generation && previous.settingsGeneration === this.settingsGeneration) {
+      return previous;
+    }
+    this.sendStatus({ state: 'analysing', uri: key });
+    const started = performance.now();
+    let result: AnalysisResult;
+    let failure: string | undefined;
+    try {
+      if (!this.analyzer) throw new Error('the analysis engine is not loaded');
+      result = this.analyzer.analyze(snapshot.source, this.analysisOptions);
+    } catch (error) {
+      failure = errorText(error);
+      this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
+      result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
+    }
+    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, publishedUris: new Set() };
+    this.publish(state, previous);
+    this.states.set(key, state);
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    if (failure !== undefined) {
+      this.sendStatus({ state: 'error', uri: key, version: snapshot.version, findings: 0, durationMs, message: failure.split('\n')[0] });
+    } else {
+      this.sendStatus({
+        state: 'ready',
+        uri: key,
+        version: snapshot.version,
+        findings: result.findings.length,
+        durationMs,
+        message: result.truncated ? `analysis stopped after ${ANALYSIS_TIME_BUDGET_MS} ms; findings are partial` : undefined,
+      });
+    }
+    return state;
+  }
+
+  /** Publishes per URI; URIs that had findings before and have none now (fixed, or their cell removed) get an empty list. */
+  private publish(state: TargetState, previous: TargetState | undefined): void {
+    const byUri = diagnosticsByUri(state.result.findings, state.snapshot, this.options.ruleDocumentation);
+    for (const [uri, diagnostics] of byUri) {
+      state.publishedUris.add(uri);
+      this.connection.sendDiagnostics({ uri, version: state.snapshot.documents.get(uri)?.version, diagnostics });
+    }
+    for (const uri of previous?.publishedUris ?? []) {
+      if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
+  }
+
+  private analysisFailed(key: string, error: unknown): void {
+    this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${errorText(error)}`);
+  }
+
+  /** The analysis of the current text of the target that holds `uri`, computed now if the latest one is stale. */
+  private currentProgram(uri: string): TargetState | undefined {
+    const key = this.store.targetOf(uri);
+    if (key === undefined) return undefined;
+    const state = this.analyzeTarget(key);
+    // Analysed just now: the pending debounced run would find nothing new.
+    this.scheduler.cancel(key);
+    return state;
+  }
+
+  private lossCalls(uri: string): LossCallsResult | null {
+    const state = this.currentProgram(uri);
+    if (!state) return null;
+    const { snapshot, result } = state;
+    const calls: DocumentLossCall[] = [];
+    for (const call of result.lossCalls) {
+      const callUri = uriOfLocation(snapshot, call.location);
+      if (!callUri) continue;
+      const constructorUri = call.constructorLocation && uriOfLocation(snapshot, call.constructorLocation);
+      calls.push({ ...call, uri: callUri, ...(constructorUri ? { constructorUri } : {}) });
+    }
+    return { uri: snapshot.key, kind: snapshot.kind, version: snapshot.version, calls, truncated: result.truncated };
+  }
+
+  private sendStatus(status: Omit<StatusParams, 'totalFindings'>): void {
+    let totalFindings = 0;
+    for (const state of this.states.values()) totalFindings += state.result.findings.length;
+    void this.connection.sendNotification(StatusNotification, { ...status, totalFindings });
+  }
+
+  private guard<T>(name: string, handler: () => T, fallback: T): T {
+    try {
+      return handler();
+    } catch (error) {
+      this.connection.console.error(`Loss Lens: ${name} failed: ${errorText(error)}`);
+      return fallback;
+    }
+  }
+
+  private async guardAsync<T>(name: string, handler: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await handler();
+    } catch (error) {
+      this.connection.console.error(`Loss Lens: ${name} failed: ${errorText(error)}`);
+      return fallback;
+    }
+  }
+}

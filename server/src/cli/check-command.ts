@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createAnalyzer } from '../analysis/index';
+import type { AnalysisOptions, Analyzer, RuleInfo } from '../analysis/types';
+import { RULES } from '../rules/index';
+import { collectFiles } from '../workspace/collect-files';
+import { fixProgram } from './apply-fixes';
+import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
+import { formatSarif } from './format-sarif';
+import { formatText } from './format-text';
+import { CliIO } from './io';
+import { isReadFailure, ProgramFile, programSourceOf, readProgramFile } from './program-file';
+import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
+
+/** `loss-lens check` and `loss-lens fix` (see shared/spec/cli.md and docs/cli.md). */
+
+/** Per file; generous, since the CLI has no keystrokes to keep up with. Past it the report says the file was cut short. */
+export const CLI_TIME_BUDGET_MS = 10_000;
+
+export async function runCheckCommand(argv: string[], io: CliIO): Promise<number> {
+  return runCommand('check', argv, io);
+}
+
+export async function runFixCommand(argv: string[], io: CliIO): Promise<number> {
+  return runCommand('fix', argv, io);
+}
+
+async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): Promise<number> {
+  const options = parseCheckOptions(argv, RULES);
+  if (options.help) {
+    io.stdout(checkUsage(command));
+    return 0;
+  }
+  const analyzer = await createAnalyzer();
+  const analysisOptions: AnalysisOptions = { select: options.select, ignore: options.ignore, timeBudgetMs: CLI_TIME_BUDGET_MS };
+  const report = emptyReport();
+  if (command === 'fix') report.fixed = 0;
+
+  const { files, problems } = collectFiles(options.paths);
+  report.errors.push(...problems.map((problem) => ({ path: problem.displayPath, message: problem.message })));
+  for (const file of files) {
+    const program = readProgramFile(file.fsPath);
+    if (isReadFailure(program)) {
+      report.errors.push({ path: file.displayPath, message: program.error });
+      continue;
+    }
+    try {
+      if (command === 'fix') fixFile(analyzer, file.fsPath, file.displayPath, program, analysisOptions, report);
+      else addAnalysis(report, file.displayPath, analyzer.analyze(programSourceOf(program), analysisOptions), CLI_TIME_BUDGET_MS);
+      report.checked++;
+    } catch (error) {
+      // An engine failure on one file must not hide the results of the others.
+      report.errors.push({ path: file.displayPath, message: `internal error while analysing: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  write(io, command, options, report, RULES);
+  return exitStatusOf(report);
+}
+
+function fixFile(
+  analyzer: Analyzer,
+  fsPath: string,
+  displayPath: string,
+  program: ProgramFile,
+  options: AnalysisOptions,
+  report: CheckReport,
+): void {
+  const outcome = fixProgram(analyzer, program, options);
+  if (outcome.fixed > 0 && !program.isValidUtf8) {
+    // Rewriting would replace the bytes that are not UTF-8 with U+FFFD: report instead of damaging the file.
+    report.notes.push({ path: displayPath, kind: 'not-fixed', message: 'not valid UTF-8: fixes were not applied' });
+    addAnalysis(report, displayPath, analyzer.analyze(programSourceOf(program), options), CLI_TIME_BUDGET_MS);
+    return;
+  }
+  if (outcome.program.text !== program.text) {
+    writeFileAtomically(fsPath, (outcome.program.hasByteOrderMark ? '\ufeff' : '') + outcome.program.text);
+  }
+  report.fixed = (report.fixed ?? 0) + outcome.fixed;
+  addAnalysis(report, displayPath, outcome.result, CLI_TIME_BUDGET_MS);
+}
+
+/** Writes next to the file and renames over it, so that a crash or a full disk never leaves a half-written file. */
+function writeFileAtomically(fsPath: string, text: string): void {
+  const target = fs.realpathSync(fsPath); // a symbolic link stays a link; its target gets the new text
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.loss-lens-${process.pid}.tmp`);
+  const mode = fs.statSync(target).mode;
+  try {
+    fs.writeFileSync(temporary, text);
+    fs.chmodSync(temporary, mode);
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function write(io: CliIO, command: 'check' | 'fix', options: CheckOptions, report: CheckReport, rules: readonly RuleInfo[]): void {
+  switch (options.format) {
+    case 'json':
+      io.stdout(formatJson(report));
+      return;
+    case 'sarif':
+      io.stdout(formatSarif(report, rules, process.cwd()));
+      return;
+    case 'text': {
+      const text = formatText(report, { color: io.color === true, command });
+      io.stdout(text.stdout);
+      if (text.stderr) io.stderr(text.stderr);
+    }
+  }
+}

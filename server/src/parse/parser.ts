@@ -11,7 +11,12 @@ let ready: Promise<Parser> | undefined;
 function findWasm(fileName: string, packageName: string): string {
   const besideBundle = path.join(__dirname, fileName);
   if (fs.existsSync(besideBundle)) return besideBundle;
-  return path.join(path.dirname(require.resolve(`${packageName}/package.json`)), fileName);
+  // web-tree-sitter's `exports` hides `package.json`, so locate the package through node_modules paths instead.
+  for (const dir of require.resolve.paths(packageName) ?? []) {
+    const candidate = path.join(dir, packageName, fileName);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`cannot find ${fileName} (package ${packageName})`);
 }
 
 export function loadPythonParser(): Promise<Parser> {

@@ -1,0 +1,185 @@
+import { loadPythonParser } from '../parse/parser';
+import { offsetAt, ParseCache, positionAt, rangeOf, textOf, type ParsedText, type PyNode } from '../parse/tree';
+import { RULES_IMPLEMENTED } from '../rules/index';
+import type { RuleFinding } from '../rules/rule';
+import { Evaluator } from './evaluate';
+import { isSuppressed } from './suppression';
+import type {
+  AnalysisOptions,
+  AnalysisResult,
+  Analyzer,
+  Finding,
+  Fix,
+  LossCallSite,
+  ProgramSource,
+  Range,
+  Severity,
+  SourceLocation,
+  TextEdit,
+} from './types';
+import { describeFacts, type LossCallFacts, type NodeEdit } from './values';
+
+/** Default wall-clock budget of one analysis. */
+export const DEFAULT_TIME_BUDGET_MS = 2000;
+
+/**
+ * The engine's entry: parse (cached per unit text) → evaluate the whole program once (`evaluate.ts`) → run every rule on
+ * the facts → apply suppression comments and options → findings with related locations and fixes.
+ */
+export class LossLensAnalyzer implements Analyzer {
+  constructor(private readonly cache: ParseCache) {}
+
+  /** How many units were actually parsed so far (re-analysis with unchanged cells parses nothing). */
+  get parseCount(): number {
+    return this.cache.parses;
+  }
+
+  analyze(source: ProgramSource, options: AnalysisOptions = {}): AnalysisResult {
+    const deadline = Date.now() + (options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
+    const units: ParsedText[] = [];
+    const cellOf = new Map<ParsedText, number | undefined>();
+    const parseErrors: SourceLocation[] = [];
+    let truncated = false;
+    for (const unit of source.units) {
+      if (Date.now() > deadline) {
+        truncated = true;
+        break;
+      }
+      let parsed = this.cache.get(sanitize(unit.text));
+      // Two cells with the same text need distinct trees: locations map trees back to cells.
+      if (cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), true);
+      units.push(parsed);
+      cellOf.set(parsed, unit.cell);
+      if (parsed.hasError) {
+        const first = parsed.errorNodes[0];
+        parseErrors.push(withCell(unit.cell, first ? rangeOf(first) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }));
+      }
+    }
+    const facts = new Evaluator(units, deadline).run();
+    truncated ||= facts.truncated;
+
+    const locate = (node: PyNode, start = node.start, end = node.end): SourceLocation =>
+      withCell(cellOf.get(node.unit), { start: positionAt(node.unit, start), end: positionAt(node.unit, end) });
+    const frameworks = options.frameworks ? new Set(options.frameworks) : undefined;
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
+    for (const rule of RULES_IMPLEMENTED) {
+      const id = rule.info.id;
+      if (options.select && !options.select.includes(id)) continue;
+      if (options.ignore?.includes(id)) continue;
+      const severity: Severity | 'off' = options.severities?.[id] ?? rule.info.severity;
+      if (severity === 'off') continue;
+      rule.check({
+        facts,
+        report: (finding: RuleFinding) => {
+          if (frameworks && !frameworks.has(finding.framework)) return;
+          const location = locate(finding.node);
+          if (isSuppressed(finding.node.unit, location.range.start.line, id)) return;
+          const key = `${id}|${location.cell ?? ''}|${location.range.start.line}:${location.range.start.character}|${location.range.end.line}:${location.range.end.character}`;
+          if (seen.has(key)) return;
+          seen.add(key);
+          const relatedNodes = new Set<PyNode>();
+          const related = (finding.related ?? []).filter((o) => !relatedNodes.has(o.node) && relatedNodes.add(o.node)).map((o) => ({ location: locate(o.node), message: o.message }));
+          const result: Finding = { rule: id, severity, message: finding.message, location, related };
+          const fix = finding.fix ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
+          if (fix) result.fix = fix;
+          findings.push(result);
+        },
+      });
+    }
+    findings.sort(compareFindings);
+    return { findings, lossCalls: toLossCallSites(facts.lossCalls, locate, frameworks), truncated, parseErrors };
+  }
+}
+
+/** Tree-sitter reads NUL as end of input in some paths; binary bytes are kept as-is otherwise (same length). */
+function sanitize(text: string): string {
+  return text.includes('\0') ? text.replace(/\0/g, ' ') : text;
+}
+
+function withCell(cell: number | undefined, range: Range): SourceLocation {
+  return cell === undefined ? { range } : { cell, range };
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    (a.location.cell ?? -1) - (b.location.cell ?? -1) ||
+    a.location.range.start.line - b.location.range.start.line ||
+    a.location.range.start.character - b.location.range.start.character ||
+    a.rule.localeCompare(b.rule)
+  );
+}
+
+/** Edits of one fix: duplicates dropped; overlapping edits make the fix unsafe, so it is not offered. */
+function toFix(title: string, edits: readonly NodeEdit[], locate: (node: PyNode, start: number, end: number) => SourceLocation): Fix | undefined {
+  const unique: NodeEdit[] = [];
+  for (const edit of edits) {
+    if (unique.some((u) => u.node.unit === edit.node.unit && u.start === edit.start && u.end === edit.end && u.newText === edit.newText)) continue;
+    if (unique.some((u) => u.node.unit === edit.node.unit && u.start < edit.end && edit.start < u.end)) return undefined;
+    unique.push(edit);
+  }
+  if (unique.length === 0) return undefined;
+  const textEdits: TextEdit[] = unique.map((edit) => ({ location: locate(edit.node, edit.start, edit.end), newText: edit.newText }));
+  return { title, edits: textEdits };
+}
+
+function toLossCallSites(sites: LossCallFacts[], locate: (node: PyNode) => SourceLocation, frameworks: Set<string> | undefined): LossCallSite[] {
+  // A loss call inside a function is evaluated once per call of the function: keep the most informed evaluation.
+  const byCall = new Map<PyNode, LossCallSite>();
+  for (const site of sites) {
+    if (frameworks && !frameworks.has(site.spec.framework)) continue;
+    const options: Record<string, string> = {};
+    for (const [name, argument] of site.options) if (argument.node) options[name] = textOf(argument.node);
+    const converted: LossCallSite = {
+      loss: site.spec.canonical,
+      framework: site.spec.framework,
+      location: locate(site.call),
+      options,
+      inputFacts: site.input ? describeFacts(site.input.value) : [],
+      targetFacts: site.target ? describeFacts(site.target.value) : [],
+    };
+    if (site.lossObject && site.style !== 'function') converted.constructorLocation = locate(site.lossObject.node);
+    if (site.input?.node) converted.inputExpression = textOf(site.input.node);
+    if (site.target?.node) converted.targetExpression = textOf(site.target.node);
+    const previous = byCall.get(site.call);
+    if (!previous || previous.inputFacts.length + previous.targetFacts.length < converted.inputFacts.length + converted.targetFacts.length) byCall.set(site.call, converted);
+  }
+  return [...byCall.values()];
+}
+
+let shared: Promise<LossLensAnalyzer> | undefined;
+
+/** Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). */
+export async function createAnalyzer(): Promise<LossLensAnalyzer> {
+  const parser = await loadPythonParser();
+  return new LossLensAnalyzer(new ParseCache(parser));
+}
+
+/** One analyzer per process, for callers that do not need their own cache. */
+export function sharedAnalyzer(): Promise<LossLensAnalyzer> {
+  shared ??= createAnalyzer();
+  return shared;
+}
+
+/**
+ * Applies edits to one unit's text: ranges in the text's own coordinates, non-overlapping; applied from the end so that
+ * earlier offsets stay valid.
+ */
+export function applyTextEdits(text: string, edits: { range: Range; newText: string }[]): string {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const unit = { lineStarts, text } as ParsedText;
+  const resolved = edits
+    .map((edit) => ({ start: offsetAt(unit, edit.range.start), end: offsetAt(unit, edit.range.end), newText: edit.newText }))
+    .sort((a, b) => b.start - a.start || b.end - a.end);
+  let result = text;
+  let limit = Infinity;
+  for (const edit of resolved) {
+    if (edit.end > limit) throw new Error('overlapping text edits');
+    result = result.slice(0, edit.start) + edit.newText + result.slice(edit.end);
+    limit = edit.start;
+  }
+  return result;
+}
+
+export type { AnalysisOptions, AnalysisResult, Analyzer, Finding, ProgramSource } from './types';

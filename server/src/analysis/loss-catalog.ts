@@ -1,0 +1,139 @@
+import type { LossSpec } from './values';
+
+/** Every loss spelling the engine recognises, by canonical dotted path (after import aliases are normalised). */
+
+const TORCH_CE_OPTIONS = ['weight', 'ignore_index', 'reduction', 'label_smoothing'] as const;
+const TORCH_BCE_OPTIONS = ['weight', 'reduction', 'pos_weight'] as const;
+const KERAS_OPTIONS = ['from_logits', 'label_smoothing', 'reduction', 'axis'] as const;
+
+const torch = (canonical: string, expects: LossSpec['expects'], normalization: LossSpec['normalization'], target: LossSpec['target'], optionNames: readonly string[]): LossSpec => ({
+  canonical,
+  framework: 'pytorch',
+  normalization,
+  expects,
+  target,
+  inputArg: [0, 'input'],
+  targetArg: [1, 'target'],
+  optionNames,
+});
+
+const CROSS_ENTROPY = torch('cross_entropy', 'logits', 'softmax', 'indices-or-probabilities', TORCH_CE_OPTIONS);
+const NLL = torch('nll_loss', 'log-probabilities', 'softmax', 'indices', ['weight', 'ignore_index', 'reduction']);
+const BCE = torch('binary_cross_entropy', 'probabilities', 'sigmoid', 'binary', ['weight', 'reduction']);
+const BCE_LOGITS = torch('binary_cross_entropy_with_logits', 'logits', 'sigmoid', 'binary', TORCH_BCE_OPTIONS);
+
+const keras = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target']): LossSpec => ({
+  canonical: `keras:${name}`,
+  framework: 'keras',
+  normalization,
+  expects: 'from-logits',
+  target,
+  // Keras losses take (y_true, y_pred).
+  inputArg: [1, 'y_pred'],
+  targetArg: [0, 'y_true'],
+  optionNames: KERAS_OPTIONS,
+});
+
+const KERAS_CATEGORICAL = keras('categorical_crossentropy', 'softmax', 'one-hot');
+const KERAS_SPARSE = keras('sparse_categorical_crossentropy', 'softmax', 'indices');
+const KERAS_BINARY = keras('binary_crossentropy', 'sigmoid', 'binary');
+const KERAS_BINARY_FOCAL = keras('binary_focal_crossentropy', 'sigmoid', 'binary');
+const KERAS_CATEGORICAL_FOCAL = keras('categorical_focal_crossentropy', 'softmax', 'one-hot');
+
+const tf = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target']): LossSpec => ({
+  canonical: `tf:${name}`,
+  framework: 'tensorflow',
+  normalization,
+  expects: 'logits',
+  target,
+  inputArg: [99, 'logits'],
+  targetArg: [99, 'labels'],
+  optionNames: ['axis'],
+});
+
+const optax = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target']): LossSpec => ({
+  canonical: `optax:${name}`,
+  framework: 'jax',
+  normalization,
+  expects: 'logits',
+  target,
+  inputArg: [0, 'logits'],
+  targetArg: [1, 'labels'],
+  optionNames: ['axis', 'where'],
+});
+
+/** Module losses: constructed (options at construction), then called on (input, target). */
+export const LOSS_CLASSES: ReadonlyMap<string, LossSpec> = new Map([
+  ['torch.nn.CrossEntropyLoss', CROSS_ENTROPY],
+  ['torch.nn.NLLLoss', NLL],
+  ['torch.nn.BCELoss', BCE],
+  ['torch.nn.BCEWithLogitsLoss', BCE_LOGITS],
+  ['keras.losses.CategoricalCrossentropy', KERAS_CATEGORICAL],
+  ['keras.losses.SparseCategoricalCrossentropy', KERAS_SPARSE],
+  ['keras.losses.BinaryCrossentropy', KERAS_BINARY],
+  ['keras.losses.BinaryFocalCrossentropy', KERAS_BINARY_FOCAL],
+  ['keras.losses.CategoricalFocalCrossentropy', KERAS_CATEGORICAL_FOCAL],
+]);
+
+/** Functional losses: called once with (input, target, options). */
+export const LOSS_FUNCTIONS: ReadonlyMap<string, LossSpec> = new Map([
+  ['torch.nn.functional.cross_entropy', CROSS_ENTROPY],
+  ['torch.nn.functional.nll_loss', NLL],
+  ['torch.nn.functional.binary_cross_entropy', BCE],
+  ['torch.nn.functional.binary_cross_entropy_with_logits', BCE_LOGITS],
+  ['keras.losses.categorical_crossentropy', KERAS_CATEGORICAL],
+  ['keras.losses.sparse_categorical_crossentropy', KERAS_SPARSE],
+  ['keras.losses.binary_crossentropy', KERAS_BINARY],
+  ['keras.metrics.categorical_crossentropy', KERAS_CATEGORICAL],
+  ['keras.metrics.sparse_categorical_crossentropy', KERAS_SPARSE],
+  ['keras.metrics.binary_crossentropy', KERAS_BINARY],
+  ['keras.backend.categorical_crossentropy', KERAS_CATEGORICAL],
+  ['keras.backend.sparse_categorical_crossentropy', KERAS_SPARSE],
+  ['keras.backend.binary_crossentropy', KERAS_BINARY],
+  ['tensorflow.nn.softmax_cross_entropy_with_logits', tf('softmax_cross_entropy_with_logits', 'softmax', 'one-hot')],
+  ['tensorflow.nn.softmax_cross_entropy_with_logits_v2', tf('softmax_cross_entropy_with_logits', 'softmax', 'one-hot')],
+  ['tensorflow.nn.sparse_softmax_cross_entropy_with_logits', tf('sparse_softmax_cross_entropy_with_logits', 'softmax', 'indices')],
+  ['tensorflow.nn.sigmoid_cross_entropy_with_logits', tf('sigmoid_cross_entropy_with_logits', 'sigmoid', 'binary')],
+  ['optax.softmax_cross_entropy', optax('softmax_cross_entropy', 'softmax', 'one-hot')],
+  ['optax.losses.softmax_cross_entropy', optax('softmax_cross_entropy', 'softmax', 'one-hot')],
+  ['optax.softmax_cross_entropy_with_integer_labels', optax('softmax_cross_entropy_with_integer_labels', 'softmax', 'indices')],
+  ['optax.losses.softmax_cross_entropy_with_integer_labels', optax('softmax_cross_entropy_with_integer_labels', 'softmax', 'indices')],
+  ['optax.sigmoid_binary_cross_entropy', optax('sigmoid_binary_cross_entropy', 'sigmoid', 'binary')],
+  ['optax.losses.sigmoid_binary_cross_entropy', optax('sigmoid_binary_cross_entropy', 'sigmoid', 'binary')],
+]);
+
+/** Keras string losses (`model.compile(loss="...")`), always `from_logits=False`. */
+export const KERAS_STRING_LOSSES: ReadonlyMap<string, LossSpec> = new Map([
+  ['categorical_crossentropy', KERAS_CATEGORICAL],
+  ['sparse_categorical_crossentropy', KERAS_SPARSE],
+  ['binary_crossentropy', KERAS_BINARY],
+  ['binary_focal_crossentropy', KERAS_BINARY_FOCAL],
+  ['categorical_focal_crossentropy', KERAS_CATEGORICAL_FOCAL],
+]);
+
+/** Import paths that name the same thing: normalised so the tables above need one spelling. */
+const PATH_ALIASES: [string, string][] = [
+  ['tensorflow.keras', 'keras'],
+  ['tensorflow.python.keras', 'keras'],
+  ['tf_keras', 'keras'],
+  ['keras.src', 'keras'],
+  ['keras.api', 'keras'],
+  ['torch.nn.modules.loss', 'torch.nn'],
+  ['torch.nn.modules.activation', 'torch.nn'],
+  ['torch.nn.modules.linear', 'torch.nn'],
+  ['torch.nn.modules.container', 'torch.nn'],
+  ['torch.nn.modules', 'torch.nn'],
+  ['keras.layers.core', 'keras.layers'],
+  ['keras.engine.sequential', 'keras.models'],
+  ['keras.engine.training', 'keras.models'],
+  ['tensorflow.compat.v1', 'tensorflow'],
+  ['tensorflow.compat.v2', 'tensorflow'],
+  ['keras.utils.np_utils', 'keras.utils'],
+];
+
+export function normalizePath(path: string): string {
+  for (const [prefix, replacement] of PATH_ALIASES) {
+    if (path === prefix || path.startsWith(prefix + '.')) return replacement + path.slice(prefix.length);
+  }
+  return path;
+}

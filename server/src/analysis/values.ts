@@ -1,0 +1,299 @@
+import type { Framework } from './types';
+import type { PyNode } from '../parse/tree';
+
+/**
+ * The value lattice. Every expression evaluates to a `Value`; tensors carry independent facts, each with the
+ * places that introduced it (`origins`, for related information and fixes). A missing fact means "unknown".
+ * Where control-flow paths merge, a fact survives only if every path agrees on it (`mergeValues`).
+ */
+
+/** A text replacement inside one parsed unit; turned into a `TextEdit` (with its cell) by the analysis. */
+export interface NodeEdit {
+  node: PyNode;
+  /** Offsets inside `node.unit.text`; default to the node's own span. */
+  start: number;
+  end: number;
+  newText: string;
+}
+
+export interface Origin {
+  /** Where the fact was introduced: the softmax call, the `nn.Softmax(...)` layer, the `.float()` call, ... */
+  node: PyNode;
+  message: string;
+  /** Edits that undo what this origin did (drop the softmax here), when the engine knows how. */
+  removal?: NodeEdit[];
+}
+
+export type ScoreKind = 'probabilities' | 'log-probabilities' | 'logits';
+/** The last normalisation applied: softmax-like (rows sum to one) or sigmoid-like (independent per unit). */
+export type Activation = 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid' | 'none';
+export type TargetEncoding = 'class-indices' | 'one-hot' | 'multi-hot' | 'soft-labels';
+export type DType = 'float' | 'int' | 'bool';
+
+export interface Fact<T> {
+  value: T;
+  origins: Origin[];
+}
+
+export interface TensorFacts {
+  /** What kind of score the tensor is, and which activation made it so. */
+  score?: Fact<ScoreKind> & { activation: Activation };
+  /** What kind of target the tensor is. */
+  encoding?: Fact<TargetEncoding>;
+  dtype?: Fact<DType>;
+  /** Number of dimensions, when known. */
+  rank?: Fact<number>;
+  /** Size of the last dimension (classes or outputs), when known. */
+  lastDim?: Fact<number>;
+  /** Shape `[N, 1]` made by `unsqueeze(1)`/`view(-1, 1)`/`reshape(-1, 1)`/`[:, None]`. */
+  trailingOne?: Fact<true>;
+  /** Predicted labels: argmax, `max(..)[1]`, round of probabilities. */
+  predictedLabels?: Fact<true>;
+  /** Cut from the autograd graph: `.detach()`, `.item()`, `.numpy()`, `.tolist()`. */
+  detached?: Fact<true>;
+  /** `log` of probabilities (the softmax/sigmoid origins) — the ingredient of a hand-written cross-entropy. */
+  logOfProbabilities?: Fact<true>;
+  /** `target * log(p)`: a cross-entropy term; `reduced` once summed, averaged or negated. */
+  crossEntropyTerm?: Fact<true> & { reduced: boolean };
+  /** The results of these loss calls flow into this tensor (for `.backward()`). */
+  lossOf?: LossCallFacts[];
+}
+
+export interface TensorValue {
+  kind: 'tensor';
+  facts: TensorFacts;
+  /** Known literal content, for literal target rows (`torch.tensor([[1, 0, 1]])`). */
+}
+
+export interface UnknownValue {
+  kind: 'unknown';
+}
+
+/** A module, function or class reached through imports, as its canonical dotted path (`torch.nn.functional.softmax`). */
+export interface RefValue {
+  kind: 'ref';
+  path: string;
+}
+
+export interface NumberValue {
+  kind: 'number';
+  value: number;
+  node?: PyNode;
+}
+
+export interface StringValue {
+  kind: 'string';
+  value: string;
+  node: PyNode;
+}
+
+export interface BoolValue {
+  kind: 'bool';
+  value: boolean;
+}
+
+export interface SequenceValue {
+  kind: 'list' | 'tuple';
+  items: Value[];
+  node?: PyNode;
+}
+
+/** What a layer does to its input: computes the output value (a closure keeps the layer's own facts). */
+export interface LayerValue {
+  kind: 'layer';
+  /** Canonical class path (`torch.nn.Linear`, `keras.layers.Dense`, `torch.nn.Sequential`). */
+  path: string;
+  node: PyNode;
+  apply(input: Value, call: PyNode | undefined): Value;
+  /** Keras models: the compiled loss and the fit targets attach here. */
+  keras?: KerasModelState;
+  /** `nn.Sequential`/Keras `Sequential`: the layers, in order (mutable for `model.add`). */
+  layers?: LayerValue[];
+}
+
+export interface KerasModelState {
+  /** The symbolic output of a functional model, when built from `Model(inputs, outputs)`. */
+  output?: Value;
+  compiled?: LossCallFacts;
+}
+
+export interface LossValue {
+  kind: 'loss';
+  spec: LossSpec;
+  /** The constructor call (`nn.CrossEntropyLoss(weight=w)`), or the string literal (`"categorical_crossentropy"`). */
+  node: PyNode;
+  /** The node naming the loss (callee of the constructor, or the string literal), for fixes that rename it. */
+  nameNode: PyNode;
+  options: Map<string, ArgumentFacts>;
+}
+
+export interface FunctionValue {
+  kind: 'function';
+  node: PyNode;
+  name: string;
+  closure: Map<string, Value> | null;
+  /** The class a method belongs to. */
+  owner?: ClassValue;
+  /** Set once the body was evaluated at least once (unevaluated functions are evaluated at the end). */
+  evaluations: number;
+  returnSummary?: Value;
+}
+
+export interface ClassValue {
+  kind: 'class';
+  node: PyNode;
+  name: string;
+  bases: Value[];
+  methods: Map<string, FunctionValue>;
+  classAttrs: Map<string, Value>;
+  isModule: boolean;
+  instantiated: boolean;
+}
+
+export interface InstanceValue {
+  kind: 'instance';
+  cls: ClassValue;
+  attrs: Map<string, Value>;
+}
+
+export interface BoundMethodValue {
+  kind: 'bound-method';
+  self: Value;
+  fn: FunctionValue;
+}
+
+export type Value =
+  | UnknownValue
+  | TensorValue
+  | RefValue
+  | NumberValue
+  | StringValue
+  | BoolValue
+  | SequenceValue
+  | LayerValue
+  | LossValue
+  | FunctionValue
+  | ClassValue
+  | InstanceValue
+  | BoundMethodValue;
+
+export const UNKNOWN: UnknownValue = { kind: 'unknown' };
+
+/** What the analysis knows about one argument of a call: the expression (absent for implicit ones) and its value. */
+export interface ArgumentFacts {
+  node?: PyNode;
+  value: Value;
+}
+
+export type Expectation = 'logits' | 'probabilities' | 'log-probabilities';
+/** What the target must be: class indices (or probabilities, for PyTorch's cross_entropy), one-hot rows, or binary per unit. */
+export type TargetForm = 'indices-or-probabilities' | 'indices' | 'one-hot' | 'binary';
+
+export interface LossSpec {
+  /** Canonical name, as in `LossCallSite.loss`. */
+  canonical: string;
+  framework: Framework;
+  /** How the loss normalises scores: softmax over classes or sigmoid per unit. */
+  normalization: 'softmax' | 'sigmoid';
+  /** What the input must be; `from-logits` when a Keras `from_logits` flag decides (default False). */
+  expects: Expectation | 'from-logits';
+  target: TargetForm;
+  /** Where input and target sit at the loss call: positional index and keyword. */
+  inputArg: [number, string];
+  targetArg: [number, string];
+  /** Keyword arguments that are options of the loss (recorded in `options`). */
+  optionNames: readonly string[];
+  /** The logits form of a probability loss (`BCELoss` → `BCEWithLogitsLoss`), by style. */
+}
+
+/** One recognised loss application, with the facts of its arguments: what the rules consume. */
+export interface LossCallFacts {
+  spec: LossSpec;
+  /** `module` (constructed then called), `function`, `keras-compile` (input is the model's output, target from `fit`). */
+  style: 'module' | 'function' | 'keras-compile';
+  /** The call expression (`criterion(out, y)`, `F.cross_entropy(...)`, `model.compile(...)`). */
+  call: PyNode;
+  /** For module losses: the loss object (constructor, its options). For `function` style: the callee node. */
+  lossObject?: LossValue;
+  callee: PyNode;
+  input?: ArgumentFacts;
+  target?: ArgumentFacts;
+  /** Options from the constructor and the call (call wins): weight, pos_weight, reduction, from_logits, ... */
+  options: Map<string, ArgumentFacts>;
+  /** What the input must be at this site (`from_logits` resolved); undefined when a flag's value is unknown. */
+  expects?: Expectation;
+  /** Where an input-side finding is reported: the input argument, or Keras's `loss=` keyword argument. */
+  inputReportNode: PyNode;
+  /** The Keras model, for `fit` targets and its classes. */
+  model?: LayerValue;
+  /** Set when the loss result reaches `.backward()`, `fit`, a gradient tape or `jax.grad`. */
+  backpropagated: boolean;
+}
+
+function sameOrigins(a: Origin[], b: Origin[]): Origin[] {
+  if (a === b) return a;
+  const merged = [...a];
+  for (const origin of b) if (!merged.some((o) => o.node === origin.node)) merged.push(origin);
+  return merged;
+}
+
+function mergeFact<T, F extends Fact<T>>(a: F | undefined, b: F | undefined, extraEqual?: (x: F, y: F) => boolean): F | undefined {
+  if (!a || !b) return undefined;
+  if (a === b) return a;
+  if (a.value !== b.value) return undefined;
+  if (extraEqual && !extraEqual(a, b)) return undefined;
+  return { ...a, origins: sameOrigins(a.origins, b.origins) };
+}
+
+export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
+  const facts: TensorFacts = {};
+  facts.score = mergeFact(a.score, b.score, (x, y) => x.activation === y.activation);
+  facts.encoding = mergeFact(a.encoding, b.encoding);
+  facts.dtype = mergeFact(a.dtype, b.dtype);
+  facts.rank = mergeFact(a.rank, b.rank);
+  facts.lastDim = mergeFact(a.lastDim, b.lastDim);
+  facts.trailingOne = mergeFact(a.trailingOne, b.trailingOne);
+  facts.predictedLabels = mergeFact(a.predictedLabels, b.predictedLabels);
+  facts.detached = mergeFact(a.detached, b.detached);
+  facts.logOfProbabilities = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
+  facts.crossEntropyTerm = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);
+  if (a.lossOf || b.lossOf) facts.lossOf = [...new Set([...(a.lossOf ?? []), ...(b.lossOf ?? [])])];
+  for (const key of Object.keys(facts) as (keyof TensorFacts)[]) if (facts[key] === undefined) delete facts[key];
+  return facts;
+}
+
+/** The value that holds on both paths: equal values stay, tensors keep the facts both agree on, the rest is unknown. */
+export function mergeValues(a: Value, b: Value): Value {
+  if (a === b) return a;
+  if (a.kind === 'tensor' && b.kind === 'tensor') return { kind: 'tensor', facts: mergeFacts(a.facts, b.facts) };
+  if (a.kind === 'ref' && b.kind === 'ref' && a.path === b.path) return a;
+  if (a.kind === 'number' && b.kind === 'number' && a.value === b.value) return a;
+  if (a.kind === 'string' && b.kind === 'string' && a.value === b.value) return a;
+  if (a.kind === 'loss' && b.kind === 'loss' && a.node === b.node) return a;
+  if ((a.kind === 'function' || a.kind === 'class' || a.kind === 'layer') && (b.kind === a.kind) && a.node === (b as typeof a).node) return a;
+  if (a.kind === 'instance' && b.kind === 'instance' && a.cls === b.cls) return a;
+  // A tensor whose facts are all unknown still says "tensor"; unknown otherwise.
+  return UNKNOWN;
+}
+
+export function tensor(facts: TensorFacts = {}): TensorValue {
+  return { kind: 'tensor', facts };
+}
+
+export function factsOf(value: Value): TensorFacts {
+  return value.kind === 'tensor' ? value.facts : {};
+}
+
+/** Words for the hover and the panel: what is known about a value. */
+export function describeFacts(value: Value): string[] {
+  const facts = factsOf(value);
+  const words: string[] = [];
+  if (facts.score) words.push(facts.score.activation === 'none' ? facts.score.value : `${facts.score.value} (${facts.score.activation})`);
+  if (facts.encoding) words.push(facts.encoding.value);
+  if (facts.dtype) words.push(`dtype ${facts.dtype.value}`);
+  if (facts.trailingOne) words.push('shape [N, 1]');
+  else if (facts.lastDim) words.push(`last dimension ${facts.lastDim.value}`);
+  if (facts.predictedLabels) words.push('predicted labels (no gradient)');
+  if (facts.detached) words.push('detached from the graph');
+  return words;
+}

@@ -1,0 +1,49 @@
+/**
+ * The rule registry.
+ *
+ * HOW TO WRITE A RULE (one file per rule, listed in `STATIC_RULES` below)
+ *
+ *   export const myRule: Rule = {
+ *     info: { id, severity, category, description, example, fix },   // the catalogue row, as data
+ *     check({ facts, report }) { ... },
+ *   };
+ *
+ * `check` runs once per analysis over facts the evaluator computed once (`analysis/evaluate.ts`); a rule never walks
+ * the syntax tree. The facts:
+ *
+ * - `facts.lossCalls: LossCallFacts[]` (`analysis/values.ts`): every recognised loss application.
+ *     `spec` (canonical name, framework, `normalization` softmax|sigmoid, `target` form indices-or-probabilities |
+ *     indices | one-hot | binary), `style` module|function|keras-compile, `call` (the call node), `callee`,
+ *     `lossObject` (module losses: constructor node, `nameNode`, constructor options), `input`/`target`
+ *     (`ArgumentFacts`: `node` = the argument expression, `value` = what it is), `options` (weight, pos_weight,
+ *     reduction, ignore_index, label_smoothing, from_logits → `ArgumentFacts`), `expects` (logits | probabilities |
+ *     log-probabilities, `from_logits` resolved; undefined when unknown), `inputReportNode` (where an input finding
+ *     goes: the input argument, or Keras's `loss=` keyword), `model` (Keras), `backpropagated`.
+ * - `facts.events: ExpressionEvent[]`: expression-level observations (softmax-without-dim, log-of-softmax,
+ *     log-of-sigmoid, manual-cross-entropy), each with its node, origins and a ready fix when known.
+ * - A value (`Value`) is a tensor (`kind: 'tensor'`, with `facts: TensorFacts`), a number, string, list/tuple (with
+ *     `items`), a loss object, a layer, ... `factsOf(value)` gives the tensor facts or `{}`. Every fact is
+ *     `{ value, origins }` where each origin is `{ node, message, removal? }` (the place that introduced it, and edits
+ *     that undo it). TensorFacts: `score` (probabilities | log-probabilities | logits + `activation`), `encoding`
+ *     (class-indices | one-hot | multi-hot | soft-labels), `dtype` (float | int | bool), `rank`, `lastDim` (classes /
+ *     outputs: `nn.Linear(in, C)`, `Dense(C)`, literals, `torch.ones(C)`), `trailingOne` ([N, 1] from unsqueeze/view/
+ *     reshape/[:, None]), `predictedLabels` (argmax, max(..)[1], round), `detached` (detach/item/numpy/tolist/.data).
+ *     A missing fact means unknown: report nothing then.
+ *
+ * REPORTING: `report({ node, message, framework, related?: Origin[], fix?: { title, edits: NodeEdit[] } })`.
+ * `node` is where the finding goes (its unit gives the cell). Related origins may sit in other cells/functions.
+ * Suppression comments, select/ignore/severities/frameworks options and de-duplication (a function evaluated at
+ * several call sites) are applied by the engine. Helpers: `rules/helpers.ts`.
+ */
+import type { RuleInfo } from '../analysis/types';
+import type { Rule } from './rule';
+import { RUNTIME_RULES } from './runtime';
+import { softmaxBeforeCrossEntropy } from './softmax-before-cross-entropy';
+
+/** Every static rule, run in this order. */
+export const RULES_IMPLEMENTED: readonly Rule[] = [softmaxBeforeCrossEntropy];
+
+/** The whole catalogue: static rules, then the run-time checks. */
+export const RULES: RuleInfo[] = [...RULES_IMPLEMENTED.map((rule) => rule.info), ...RUNTIME_RULES];
+
+export type { Rule, RuleContext, RuleFinding } from './rule';

@@ -1,0 +1,209 @@
+/**
+ * The loss engine: validates a request as PyTorch would, runs it on a backend, and reports what really ran.
+ * Browser-safe (the panel's webview imports it); the Node-only parts (wasm file paths, tfjs-node-gpu) live in
+ * `node-backends.ts` and plug in through `registerExternalBackend` and `setWasmPaths`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import type { BackendName, HostTensor, LossRequest, LossResult } from './api';
+import { indexDenominator, KernelOutput, reduce, runHostKernel } from './host-kernel';
+import { TensorFlow, tfjsElementLosses } from './tfjs-kernel';
+import { LossPlan, planLoss } from './validate';
+
+/** `js` is the host kernel (plain JavaScript, float64 arithmetic); `auto` picks the fastest that works. */
+export type BackendChoice = 'auto' | 'js' | BackendName;
+
+export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'js', 'cpu', 'wasm', 'webgl', 'webgpu', 'tfjs-node-gpu'];
+
+export interface ComputeOptions {
+  backend?: BackendChoice;
+  /** Compute this many times after one warm-up run; `ms` is then the median. */
+  repeat?: number;
+}
+
+/** A backend that was asked for but cannot run here: the message says why and what to do. */
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}
+
+/** A TensorFlow.js instance other than the bundled one (tfjs-node-gpu brings its own), ready to compute. */
+export interface ExternalBackend {
+  tf: TensorFlow;
+  /** What really ran, e.g. 'tfjs-node-gpu (CUDA)' or 'tfjs-node-gpu (CPU fallback)'. */
+  label: string;
+  usesGpu: boolean;
+}
+
+const externalLoaders = new Map<BackendName, () => Promise<ExternalBackend>>();
+
+/** Lets an environment provide a backend the browser-safe core cannot load itself (tfjs-node-gpu in Node). */
+export function registerExternalBackend(name: BackendName, load: () => Promise<ExternalBackend>): void {
+  externalLoaders.set(name, load);
+}
+
+/** Below this many input elements the host kernel wins on any device (upload and read-back dominate). */
+const GPU_WORTHWHILE_ELEMENTS = 1 << 16;
+
+interface ResolvedBackend {
+  label: string;
+  precision: string;
+  /** null: the host kernel. */
+  tf: TensorFlow | null;
+}
+
+function isBrowser(): boolean {
+  return typeof window !== 'undefined' && typeof document !== 'undefined';
+}
+
+let prodModeSet = false;
+
+async function useBundledBackend(name: 'cpu' | 'wasm' | 'webgl' | 'webgpu'): Promise<ResolvedBackend> {
+  if (!prodModeSet) {
+    // Production mode silences TensorFlow.js's console advice (e.g. "install the node backend") and debug checks.
+    tf.enableProdMode();
+    prodModeSet = true;
+  }
+  if ((name === 'webgl' || name === 'webgpu') && !isBrowser()) {
+    throw new BackendUnavailableError(`backend '${name}' needs a browser (the panel's webview); here use cpu, wasm, js or tfjs-node-gpu`);
+  }
+  let ok = false;
+  let reason = '';
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendUnavailableError(`backend '${name}' failed to start${reason ? `: ${reason}` : ''}`);
+  }
+  let precision = 'float32';
+  if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) precision = 'float16';
+  return { label: name, precision, tf: tf as TensorFlow };
+}
+
+async function useExternalBackend(name: BackendName): Promise<ExternalBackend> {
+  const load = externalLoaders.get(name);
+  if (!load) throw new BackendUnavailableError(`backend '${name}' is not available in this environment`);
+  return load();
+}
+
+async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<ResolvedBackend> {
+  // TensorFlow.js has no float64: float64 inputs always run on the host kernel, whatever was asked.
+  if (plan.resultDType === 'float64') return { label: 'js-float64', precision: 'float64', tf: null };
+  if (choice === 'js') return { label: 'js', precision: 'float64', tf: null };
+  if (choice === 'tfjs-node-gpu') {
+    const external = await useExternalBackend('tfjs-node-gpu');
+    return { label: external.label, precision: 'float32', tf: external.tf };
+  }
+  if (choice !== 'auto') return useBundledBackend(choice);
+  // auto: a real GPU when one is there and the input is big enough to pay for the transfers, else the host kernel,
+  // which outruns TensorFlow.js's cpu and wasm backends (bench/loss-bench.mjs).
+  if (plan.input.length >= GPU_WORTHWHILE_ELEMENTS) {
+    if (externalLoaders.has('tfjs-node-gpu')) {
+      try {
+        const external = await useExternalBackend('tfjs-node-gpu');
+        if (external.usesGpu) return { label: external.label, precision: 'float32', tf: external.tf };
+      } catch {
+        // Not installed or not working: the host kernel follows.
+      }
+    }
+    if (isBrowser()) {
+      for (const name of ['webgpu', 'webgl'] as const) {
+        try {
+          const resolved = await useBundledBackend(name);
+          if (resolved.precision === 'float32') return resolved;
+        } catch {
+          // This GPU API is missing here: try the next.
+        }
+      }
+    }
+  }
+  return { label: 'js', precision: 'float64', tf: null };
+}
+
+/** One computation on a TensorFlow.js backend: device element losses, host reduction, host NaN decisions. */
+async function runOnTensorFlow(tfInstance: TensorFlow, plan: LossPlan, hostFallback: () => KernelOutput): Promise<KernelOutput> {
+  const device = await tfjsElementLosses(tfInstance, plan);
+  const values = Float64Array.from(device);
+  let total = 0;
+  let nonFinite = false;
+  for (let i = 0; i < values.length; i++) {
+    total += values[i];
+    if (values[i] - values[i] !== 0) nonFinite = true;
+  }
+  if (nonFinite || plan.input.length !== 0 && !allFinite(plan)) {
+    // GPUs have their own rules for NaN and infinities (WebGL's 0/0 is 1, max ignores NaN):
+    // elements whose exact loss is not finite take the host kernel's value.
+    const exact = hostFallback().values!;
+    total = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (exact[i] - exact[i] !== 0 || values[i] - values[i] !== 0) values[i] = exact[i];
+      total += values[i];
+    }
+  }
+  let denominator = 1;
+  if (plan.reduction === 'mean') {
+    if (plan.family === 'binary') denominator = values.length;
+    else denominator = plan.targetKind === 'index' ? indexDenominator(plan) : plan.batch * plan.inner;
+  }
+  return { total, denominator, values: plan.reduction === 'none' ? values : null, gradient: null };
+}
+
+function allFinite(plan: LossPlan): boolean {
+  const arrays = plan.family === 'binary' ? [plan.input, plan.target] : [plan.input, plan.targetProbability ?? new Float64Array(0)];
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) return false;
+  }
+  return true;
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Computes a loss with PyTorch's semantics. Throws `LossError` (PyTorch's wording) for a case PyTorch rejects,
+ * `BackendUnavailableError` when the requested backend cannot run here.
+ */
+export async function computeLoss(request: LossRequest, options: ComputeOptions = {}): Promise<LossResult> {
+  const plan = planLoss(request);
+  const backend = await resolveBackend(options.backend ?? 'auto', plan);
+  const hostNone = () => runHostKernel({ ...plan, reduction: 'none' }, false);
+  const once = () => (backend.tf ? runOnTensorFlow(backend.tf, plan, hostNone) : Promise.resolve(runHostKernel(plan, false)));
+
+  const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
+  if (options.repeat !== undefined) await once(); // the warm-up run: compiles shaders, warms the JIT
+  const samples: number[] = [];
+  let output: KernelOutput | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    output = await once();
+    samples.push(performance.now() - start);
+  }
+  const result: LossResult = {
+    loss: request.loss,
+    reduction: plan.reduction,
+    value: reduce(output!, plan.reduction),
+    shape: plan.reduction === 'none' ? plan.outShape : [],
+    values: output!.values,
+    backend: backend.label,
+    precision: backend.precision,
+    ms: median(samples),
+  };
+  if (request.withGradient) result.gradient = gradientOf(plan, request.input);
+  return result;
+}
+
+/** d(loss)/d(input), from the host kernel in float64 on every backend (documented in docs/losses.md). */
+function gradientOf(plan: LossPlan, input: HostTensor): HostTensor {
+  const gradient = runHostKernel(plan, true).gradient!;
+  return plan.resultDType === 'float64'
+    ? { dtype: 'float64', shape: input.shape, data: gradient }
+    : { dtype: 'float32', shape: input.shape, data: Float32Array.from(gradient) };
+}

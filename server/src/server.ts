@@ -1,0 +1,36 @@
+/**
+ * The Loss Lens language server. Run as a script (`node server/out/server.js --stdio`, or `--node-ipc`
+ * when started by the VS Code client) it talks LSP on that channel; `startServer` lets tests drive it
+ * over any connection.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Connection, createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createAnalyzer } from './analysis';
+import { LossLensSession } from './lsp/session';
+
+/**
+ * The rule's documentation page shipped with the extension. `__dirname` is `server/out` in the bundle and
+ * `server/src` when run from source: `docs/` is two levels up from either.
+ */
+function ruleDocumentation(rule: string): string {
+  return pathToFileURL(path.join(__dirname, '../../docs/rules', `${rule}.md`)).href;
+}
+
+export function startServer(connection: Connection): void {
+  new LossLensSession(connection, { createAnalyzer, ruleDocumentation }).start();
+}
+
+const USAGE = 'Usage: node server/out/server.js --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n';
+
+if (require.main === module) {
+  let connection: Connection;
+  try {
+    // Reads the transport from argv: --stdio, --node-ipc, --socket=N or --pipe=NAME.
+    connection = createConnection(ProposedFeatures.all);
+  } catch (error) {
+    process.stderr.write(`loss-lens server: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+  startServer(connection);
+}

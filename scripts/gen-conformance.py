@@ -7,7 +7,8 @@ Run with an interpreter that has torch and numpy (Debian: /usr/bin/python3 with 
 
 Writes test/fixtures/conformance/cases.json: every case's input tensors, options and PyTorch's
 result (value, per-element values, gradient with respect to the input) or PyTorch's error message.
-float32 numbers are written as their shortest float32 representation (exact once read back into a
+It also writes test/fixtures/tensors/: small .npy/.npz files in every dtype, byte order and layout NumPy
+writes, with a manifest of the values they hold. float32 numbers are written as their shortest float32 representation (exact once read back into a
 Float32Array), float64 numbers with repr (exact); non-finite numbers as the strings "nan", "inf", "-inf".
 """
 import json
@@ -283,6 +284,43 @@ def bce_logits_cases():
     add('bcel-error-weight', 'binary_cross_entropy_with_logits', randn(4, 3), rand(4, 3), weight=torch.ones(2))
 
 
+def tensor_fixtures():
+    """Small .npy/.npz files in every layout NumPy writes, with the values they must decode to."""
+    folder = os.path.join(os.path.dirname(OUT), '..', 'tensors')
+    os.makedirs(folder, exist_ok=True)
+    base = np.arange(24, dtype=np.float64).reshape(2, 3, 4) * 0.75 - 7
+    manifest = []
+
+    def save(name, array, **extra):
+        np.save(os.path.join(folder, name), array)
+        manifest.append({'file': name, 'shape': list(array.shape), 'values': array.astype(np.float64).reshape(-1).tolist(), **extra})
+
+    for code in ('f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8'):
+        values = base if code[0] == 'f' else np.abs(base).astype(np.int64) * (1 if code[0] == 'u' else -1)
+        save(f'{code}-le.npy', values.astype('<' + code), dtype=code)
+        save(f'{code}-be.npy', values.astype('>' + code), dtype=code)
+        save(f'{code}-fortran.npy', np.asfortranarray(values.astype('<' + code)), dtype=code)
+    save('bool.npy', base > 0, dtype='b1')
+    save('bool-fortran.npy', np.asfortranarray(base > 0), dtype='b1')
+    save('scalar.npy', np.float32(2.5), dtype='f4')
+    save('empty.npy', np.zeros((0, 3), dtype=np.float32), dtype='f4')
+    save('int64-1d.npy', np.array([3, 0, 9, -100], dtype=np.int64), dtype='i8')
+    # Version 2.0 header (NumPy writes it when the header outgrows 65535 bytes; forced here).
+    with open(os.path.join(folder, 'v2.npy'), 'wb') as out:
+        np.lib.format.write_array(out, base.astype(np.float32), version=(2, 0))
+    manifest.append({'file': 'v2.npy', 'shape': [2, 3, 4], 'values': base.reshape(-1).tolist(), 'dtype': 'f4'})
+    members = {'logits': base.astype(np.float32), 'labels': np.array([1, 0, 2], dtype=np.int64)}
+    np.savez(os.path.join(folder, 'stored.npz'), **members)
+    np.savez_compressed(os.path.join(folder, 'deflated.npz'), **members)
+    for archive in ('stored.npz', 'deflated.npz'):
+        for key, array in members.items():
+            manifest.append({'file': f'{archive}:{key}', 'shape': list(array.shape), 'values': array.astype(np.float64).reshape(-1).tolist()})
+    np.savez_compressed(os.path.join(folder, 'single.npz'), only=np.ones(5, dtype=np.float32))
+    with open(os.path.join(folder, 'manifest.json'), 'w') as out:
+        json.dump(manifest, out, indent=0)
+
+
+tensor_fixtures()
 cross_entropy_cases()
 nll_cases()
 bce_cases()

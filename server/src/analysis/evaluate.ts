@@ -635,13 +635,10 @@ export class Evaluator {
     switch (node.type) {
       case 'identifier':
         return this.lookup(textOf(node), env);
-      case 'integer': {
-        const value = Number(textOf(node).replace(/_/g, ''));
-        return Number.isFinite(value) ? { kind: 'number', value, node } : UNKNOWN;
-      }
+      case 'integer':
       case 'float': {
         const value = Number(textOf(node).replace(/_/g, ''));
-        return Number.isFinite(value) ? { kind: 'number', value, node } : UNKNOWN;
+        return Number.isFinite(value) ? { kind: 'number', value, float: node.type === 'float', node } : UNKNOWN;
       }
       case 'true':
       case 'false':
@@ -670,7 +667,7 @@ export class Evaluator {
         const operand = child(node, 'argument');
         const value = operand ? this.evalExpr(operand, env) : UNKNOWN;
         const operator = child(node, 'operator');
-        if (value.kind === 'number' && operator && textOf(operator) === '-') return { kind: 'number', value: -value.value };
+        if (value.kind === 'number' && operator && textOf(operator) === '-') return { kind: 'number', value: -value.value, float: value.float };
         const facts = factsOf(value);
         if (facts.crossEntropyTerm && operator && textOf(operator) === '-') {
           return tensor({ crossEntropyTerm: { ...facts.crossEntropyTerm, reduced: true }, lossOf: facts.lossOf });
@@ -799,7 +796,7 @@ export class Evaluator {
         : operator === '//' ? Math.floor(left.value / right.value)
         : operator === '/' ? left.value / right.value
         : NaN;
-      return Number.isFinite(result) ? { kind: 'number', value: result } : UNKNOWN;
+      return Number.isFinite(result) ? { kind: 'number', value: result, float: left.float || right.float || operator === '/' } : UNKNOWN;
     }
     const lf = factsOf(left);
     const rf = factsOf(right);
@@ -1222,18 +1219,19 @@ export class Evaluator {
     if (['torch', 'numpy', 'jax'].includes(root) || path.startsWith('tensorflow')) {
       if (['tensor', 'as_tensor', 'array', 'asarray', 'constant', 'convert_to_tensor', 'Tensor', 'FloatTensor', 'LongTensor', 'DoubleTensor', 'IntTensor', 'from_numpy'].includes(last)) {
         const data = args.positional[0];
-        const literal = data?.node ? literalFacts(data.node) : undefined;
+        const literal = data ? literalFacts(data.value) : undefined;
+        const literalNode = data && (data.value.kind === 'list' || data.value.kind === 'tuple') ? data.value.node ?? data.node : data?.node;
         const typed = last === 'FloatTensor' || last === 'DoubleTensor' ? 'float' : last === 'LongTensor' || last === 'IntTensor' ? 'int' : undefined;
         const facts: TensorFacts = { ...factsOf(data?.value ?? UNKNOWN) };
         delete facts.lossOf;
         if (literal) {
-          if (literal.encoding) facts.encoding = { value: literal.encoding, origins: [origin(data!.node!, `${literal.encoding} rows`)] };
-          facts.rank = { value: literal.rank, origins: [origin(data!.node!, 'literal shape')] };
-          if (literal.lastDim !== undefined) facts.lastDim = { value: literal.lastDim, origins: [origin(data!.node!, 'literal shape')] };
+          if (literal.encoding) facts.encoding = { value: literal.encoding, origins: [origin(literalNode!, literal.rank === 1 ? 'class indices' : `${literal.encoding} rows`)] };
+          facts.rank = { value: literal.rank, origins: [origin(literalNode!, 'literal shape')] };
+          if (literal.lastDim !== undefined) facts.lastDim = { value: literal.lastDim, origins: [origin(literalNode!, 'literal shape')] };
         }
         if (typed) facts.dtype = { value: typed, origins: [origin(node, `${last} is ${typed === 'float' ? 'a float' : 'an integer'} tensor`)] };
         else {
-          const dtype = dtypeFact(literal?.dtype, data?.node ?? node);
+          const dtype = dtypeFact(literal?.dtype, literalNode ?? node);
           if (dtype) facts.dtype = dtype;
         }
         return tensor(facts);
@@ -1613,24 +1611,21 @@ interface LiteralFacts {
   encoding?: TargetEncoding;
 }
 
-/** What a literal (`[[1, 0, 1], [0, 1, 0]]`) says as a target: its rank, width, dtype and encoding. */
-function literalFacts(node: PyNode): LiteralFacts | undefined {
-  const inner = unparenthesize(node);
-  if (inner.type !== 'list' && inner.type !== 'tuple') return undefined;
-  const rows = namedChildren(inner);
+/** What a literal (`[[1, 0, 1], [0, 1, 0]]`, possibly through a variable) says as a target: rank, width, dtype, encoding. */
+function literalFacts(value: Value): LiteralFacts | undefined {
+  if (value.kind !== 'list' && value.kind !== 'tuple') return undefined;
+  const rows = value.items;
   if (rows.length === 0) return undefined;
-  const isNumber = (n: PyNode) => n.type === 'integer' || n.type === 'float' || (n.type === 'unary_operator' && /^-\s*[\d.]+$/.test(textOf(n)));
-  if (rows.every(isNumber)) {
-    const float = rows.some((r) => r.type === 'float' || textOf(r).includes('.'));
-    const values = rows.map((r) => Number(textOf(r).replace(/\s+/g, '')));
-    return { rank: 1, lastDim: rows.length, dtype: float ? 'float' : 'int', encoding: values.every((v) => Number.isInteger(v) && v >= 0) ? 'class-indices' : undefined };
+  if (rows.every((r) => r.kind === 'number')) {
+    const numbers = rows as { value: number; float: boolean }[];
+    const float = numbers.some((n) => n.float);
+    return { rank: 1, lastDim: rows.length, dtype: float ? 'float' : 'int', encoding: numbers.every((n) => Number.isInteger(n.value) && n.value >= 0) ? 'class-indices' : undefined };
   }
-  if (!rows.every((r) => r.type === 'list' || r.type === 'tuple')) return undefined;
-  const matrix = rows.map((r) => namedChildren(r));
-  if (!matrix.every((r) => r.length > 0 && r.every(isNumber))) return undefined;
+  if (!rows.every((r) => (r.kind === 'list' || r.kind === 'tuple') && r.items.length > 0 && r.items.every((c) => c.kind === 'number'))) return undefined;
+  const matrix = rows.map((r) => (r as { items: { value: number; float: boolean }[] }).items);
   const width = matrix[0].length;
-  const values = matrix.map((r) => r.map((c) => Number(textOf(c).replace(/\s+/g, ''))));
-  const float = matrix.some((r) => r.some((c) => textOf(c).includes('.')));
+  const values = matrix.map((r) => r.map((c) => c.value));
+  const float = matrix.some((r) => r.some((c) => c.float));
   let encoding: TargetEncoding | undefined;
   const binary = values.every((r) => r.every((v) => v === 0 || v === 1));
   if (binary) {

@@ -78,6 +78,8 @@ export interface RefValue {
 export interface NumberValue {
   kind: 'number';
   value: number;
+  /** Written or computed as a float (`1.0`, `a / b`). */
+  float: boolean;
   node?: PyNode;
 }
 

@@ -31,3 +31,62 @@ export function renameCallee(callee: import('../parse/tree').PyNode, from: RegEx
   if (callee.type === 'identifier') return undefined;
   return { node: nameNode, start: nameNode.start, end: nameNode.end, newText: textOf(nameNode).replace(from, to) };
 }
+
+/** Renames an activation where it was applied: `F.softmax(..)` → `F.log_softmax(..)`, `x.softmax(1)`, `nn.Softmax(..)` → `nn.LogSoftmax(..)`. */
+export function renameActivationEdit(origin: Origin): NodeEdit | undefined {
+  const node = origin.node;
+  if (node.type !== 'call') return undefined;
+  const callee = child(node, 'function');
+  if (!callee) return undefined;
+  const nameNode = callee.type === 'attribute' ? child(callee, 'attribute') : callee;
+  if (!nameNode) return undefined;
+  const name = textOf(nameNode);
+  if (name === 'softmax') return { node: nameNode, start: nameNode.start, end: nameNode.end, newText: 'log_softmax' };
+  if (name === 'Softmax' && callee.type === 'attribute') return { node: nameNode, start: nameNode.start, end: nameNode.end, newText: 'LogSoftmax' };
+  return undefined;
+}
+
+/** True when every application of this loss object receives an input satisfying `test` (a rename would change them all). */
+export function everyUseOfLossObject(all: readonly LossCallFacts[], site: LossCallFacts, test: (site: LossCallFacts) => boolean): boolean {
+  if (!site.lossObject) return test(site);
+  return all.filter((other) => other.lossObject?.node === site.lossObject!.node).every(test);
+}
+
+/** Keras: turns a loss into its `from_logits=True` form, spelled with the names the program bound. */
+export function kerasFromLogitsEdit(site: LossCallFacts, kerasSpelling: string | undefined): NodeEdit | undefined {
+  const loss = site.lossObject;
+  const className: Record<string, string> = {
+    'keras:categorical_crossentropy': 'CategoricalCrossentropy',
+    'keras:sparse_categorical_crossentropy': 'SparseCategoricalCrossentropy',
+    'keras:binary_crossentropy': 'BinaryCrossentropy',
+    'keras:binary_focal_crossentropy': 'BinaryFocalCrossentropy',
+    'keras:categorical_focal_crossentropy': 'CategoricalFocalCrossentropy',
+  };
+  const flag = site.options.get('from_logits');
+  if (flag?.node) return { node: flag.node, start: flag.node.start, end: flag.node.end, newText: 'True' };
+  const target = loss && loss.node.type === 'call' ? loss.node : site.style === 'function' ? site.call : undefined;
+  if (target) return appendKeywordEdit(target, 'from_logits=True');
+  // A string or function name given to compile: replace it with the loss class.
+  const name = className[site.spec.canonical];
+  if (!loss || !name || !kerasSpelling) return undefined;
+  return { node: loss.node, start: loss.node.start, end: loss.node.end, newText: `${kerasSpelling}.losses.${name}(from_logits=True)` };
+}
+
+/** Appends `keyword=value` to a call's arguments. */
+export function appendKeywordEdit(call: import('../parse/tree').PyNode, keyword: string): NodeEdit | undefined {
+  const args = child(call, 'arguments');
+  if (!args || args.type !== 'argument_list') return undefined;
+  const closing = args.children[args.children.length - 1];
+  if (!closing || textOf(closing) !== ')') return undefined;
+  const named = args.children.filter((c) => c.named);
+  const hasTrailingComma = args.children.length >= 2 && textOf(args.children[args.children.length - 2]) === ',';
+  const separator = named.length === 0 || hasTrailingComma ? (hasTrailingComma ? ' ' : '') : ', ';
+  return { node: closing, start: closing.start, end: closing.start, newText: `${separator}${keyword}` };
+}
+
+/** How to spell Keras with the names bound at module level: `keras`, `tf.keras`. */
+export function kerasSpelling(moduleScope: ReadonlyMap<string, import('../analysis/values').Value>): string | undefined {
+  for (const [name, value] of moduleScope) if (value.kind === 'ref' && value.path === 'keras') return name;
+  for (const [name, value] of moduleScope) if (value.kind === 'ref' && value.path === 'tensorflow') return `${name}.keras`;
+  return undefined;
+}

@@ -39,9 +39,31 @@ import type { RuleInfo } from '../analysis/types';
 import type { Rule } from './rule';
 import { RUNTIME_RULES } from './runtime';
 import { softmaxBeforeCrossEntropy } from './softmax-before-cross-entropy';
+import { sigmoidBeforeBceWithLogits } from './sigmoid-before-bce-with-logits';
+import { logitsToProbabilityLoss } from './logits-to-probability-loss';
+import { nllWithoutLogSoftmax } from './nll-without-log-softmax';
+import { logSoftmaxBeforeCrossEntropy } from './log-softmax-before-cross-entropy';
+import { sigmoidThenBce } from './sigmoid-then-bce';
+import { logOfSoftmax } from './log-of-softmax';
+import { logOfSigmoid } from './log-of-sigmoid';
+import { manualCrossEntropy } from './manual-cross-entropy';
+import { softmaxWithoutDim } from './softmax-without-dim';
+import { binaryCrossentropyMulticlass } from './binary-crossentropy-multiclass';
 
-/** Every static rule, run in this order. */
-export const RULES_IMPLEMENTED: readonly Rule[] = [softmaxBeforeCrossEntropy];
+/** Every static rule, run in this order: scores, targets, configuration. */
+export const RULES_IMPLEMENTED: readonly Rule[] = [
+  softmaxBeforeCrossEntropy,
+  sigmoidBeforeBceWithLogits,
+  logitsToProbabilityLoss,
+  nllWithoutLogSoftmax,
+  logSoftmaxBeforeCrossEntropy,
+  sigmoidThenBce,
+  logOfSoftmax,
+  logOfSigmoid,
+  manualCrossEntropy,
+  softmaxWithoutDim,
+  binaryCrossentropyMulticlass,
+];
 
 /** The whole catalogue: static rules, then the run-time checks. */
 export const RULES: RuleInfo[] = [...RULES_IMPLEMENTED.map((rule) => rule.info), ...RUNTIME_RULES];

@@ -320,11 +320,26 @@ def tensor_fixtures():
         json.dump(manifest, out, indent=0)
 
 
+def example_tensors():
+    """examples/tensors: a batch whose logits went through softmax before cross_entropy (the README example)."""
+    folder = os.path.join(os.path.dirname(OUT), '..', '..', '..', 'examples', 'tensors')
+    os.makedirs(folder, exist_ok=True)
+    labels = torch.tensor([0] * 41 + [1] * 13 + [2] * 6 + [3] * 4, dtype=torch.int64)[torch.randperm(64, generator=generator)]
+    logits = randn(64, 4, scale=1.5) + 4.0 * F.one_hot(labels, 4).float()
+    probabilities = torch.softmax(logits, dim=1)
+    np.save(os.path.join(folder, 'probabilities.npy'), probabilities.numpy())
+    np.save(os.path.join(folder, 'labels.npy'), labels.numpy())
+    np.savez_compressed(os.path.join(folder, 'batch.npz'), logits=logits.numpy(), probabilities=probabilities.numpy(), labels=labels.numpy())
+    print('example: cross_entropy(probabilities) =', F.cross_entropy(probabilities, labels).item(),
+          ' cross_entropy(logits) =', F.cross_entropy(logits, labels).item())
+
+
 tensor_fixtures()
 cross_entropy_cases()
 nll_cases()
 bce_cases()
 bce_logits_cases()
+example_tensors()
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, 'w') as out:

@@ -4,9 +4,11 @@
  * `node-backends.ts` and plug in through `registerExternalBackend` and `setWasmPaths`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-webgl';
+// Named imports, not bare ones: esbuild drops a bare import of a package whose `sideEffects` list omits the
+// file it resolves to (the node builds of the cpu and webgl backends), and the backends would never register.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { version_webgl } from '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName, HostTensor, LossRequest, LossResult } from './api';
 import { indexDenominator, KernelOutput, reduce, runHostKernel } from './host-kernel';
@@ -23,6 +25,9 @@ export interface ComputeOptions {
   /** Compute this many times after one warm-up run; `ms` is then the median. */
   repeat?: number;
 }
+
+/** The TensorFlow.js version behind each bundled backend, for reports. */
+export const TENSORFLOW_JS_VERSIONS: Record<string, string> = { cpu: version_cpu, wasm: version_wasm, webgl: version_webgl, webgpu: tf.version_core };
 
 /** A backend that was asked for but cannot run here: the message says why and what to do. */
 export class BackendUnavailableError extends Error {

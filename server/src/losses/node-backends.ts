@@ -14,7 +14,9 @@ export const TFJS_NODE_GPU_INSTALL = 'npm install @tensorflow/tfjs-node-gpu';
 /** The folder holding tfjs-backend-wasm*.wasm: next to the bundle (server/out/), or node_modules when run from source. */
 export function wasmDirectory(): string {
   if (fs.existsSync(path.join(__dirname, 'tfjs-backend-wasm.wasm'))) return __dirname;
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  // From source (tests, tsx): node_modules. Resolved by a computed name so that esbuild leaves it alone.
+  const packageJson = ['@tensorflow', 'tfjs-backend-wasm', 'package.json'].join('/');
+  return path.join(path.dirname(require.resolve(packageJson)), 'dist');
 }
 
 let configured = false;

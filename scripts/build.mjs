@@ -19,7 +19,11 @@ const nodeCommon = {
   minify: production,
   logLevel: 'warning',
   // web-tree-sitter's ESM build reads import.meta.url; a CommonJS bundle needs its CommonJS build.
-  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
+  // jsonc-parser's `main` is a UMD build whose internal requires esbuild cannot follow; bundle its ESM build instead.
+  alias: {
+    'web-tree-sitter': require.resolve('web-tree-sitter'),
+    'jsonc-parser': path.join(path.dirname(require.resolve('jsonc-parser/package.json')), 'lib', 'esm', 'main.js'),
+  },
   // The optional CUDA backend is loaded lazily when the user has it installed; never bundled.
   external: ['vscode', '@tensorflow/tfjs-node-gpu'],
 };

@@ -119,7 +119,7 @@ export function formatSarif(report: CheckReport, rules: readonly RuleInfo[], cwd
               id: rule.id,
               shortDescription: { text: rule.description },
               ...(rule.fix ? { help: { text: `Fix: ${rule.fix}\n\nExample of the misuse:\n${rule.example}` } } : {}),
-              helpUri: `${PROJECT_HOME}/blob/main/docs/rules.md#${rule.id}`,
+              helpUri: `${PROJECT_HOME}/blob/main/docs/rules/${rule.id}.md`,
               defaultConfiguration: { level: LEVEL[rule.severity] },
               properties: { category: rule.category, tags: ['classification-loss', rule.category] },
             })),

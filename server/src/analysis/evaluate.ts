@@ -48,6 +48,8 @@ export interface ExpressionEvent {
 export interface ProgramFacts {
   units: ParsedText[];
   lossCalls: LossCallFacts[];
+  /** Every loss object constructed (`nn.CrossEntropyLoss(weight=w)`), called or not: its options are checked at construction. */
+  lossObjects: LossValue[];
   events: ExpressionEvent[];
   truncated: boolean;
   /** Names bound at module level at the end of the program (for fixes that need a spelling, e.g. `F`). */
@@ -146,6 +148,7 @@ function withLossOf(facts: TensorFacts, ...values: Value[]): TensorFacts {
 
 export class Evaluator {
   private readonly lossCalls: LossCallFacts[] = [];
+  private readonly lossObjects: LossValue[] = [];
   private readonly events: ExpressionEvent[] = [];
   private readonly eventNodes = new Set<PyNode>();
   private readonly functions: FunctionValue[] = [];
@@ -173,7 +176,7 @@ export class Evaluator {
       if (!(error instanceof BudgetExceeded)) throw error;
       this.truncated = true;
     }
-    return { units: this.units, lossCalls: this.lossCalls, events: this.events, truncated: this.truncated, moduleScope: this.moduleEnv.vars };
+    return { units: this.units, lossCalls: this.lossCalls, lossObjects: this.lossObjects, events: this.events, truncated: this.truncated, moduleScope: this.moduleEnv.vars };
   }
 
   private tick(): void {
@@ -613,8 +616,12 @@ export class Evaluator {
     }
     const value = this.evalExpr(node, env);
     const term = factsOf(value).crossEntropyTerm;
-    if (term && term.reduced) this.addEvent({ kind: 'manual-cross-entropy', node, framework: 'pytorch', origins: term.origins });
-    return value;
+    if (!term || !term.reduced || value.kind !== 'tensor') return value;
+    this.addEvent({ kind: 'manual-cross-entropy', node, framework: 'pytorch', origins: term.origins });
+    // Reported where the formula is written; the value it flows into elsewhere is not a second formula.
+    const rest = { ...value.facts };
+    delete rest.crossEntropyTerm;
+    return tensor(rest);
   }
 
   private addEvent(event: ExpressionEvent): void {
@@ -804,8 +811,11 @@ export class Evaluator {
     if (operator === '*') {
       const logSide = lf.logOfProbabilities ?? rf.logOfProbabilities;
       if (logSide) facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
-      const oneSide = left.kind === 'number' ? rf : right.kind === 'number' ? lf : undefined;
-      if (oneSide?.crossEntropyTerm) facts.crossEntropyTerm = oneSide.crossEntropyTerm;
+    }
+    if ((operator === '*' || operator === '/') && !facts.crossEntropyTerm) {
+      // Scaling a cross-entropy term (`/ batch_size`, `* weight`) keeps it one.
+      const term = lf.crossEntropyTerm ?? (operator === '*' ? rf.crossEntropyTerm : undefined);
+      if (term) facts.crossEntropyTerm = term;
     }
     if (operator === '+' || operator === '-') {
       if (lf.crossEntropyTerm && rf.crossEntropyTerm) facts.crossEntropyTerm = { ...lf.crossEntropyTerm, origins: [...lf.crossEntropyTerm.origins, ...rf.crossEntropyTerm.origins] };
@@ -1149,7 +1159,11 @@ export class Evaluator {
     if (LOG_SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('log_sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true, args.positional.length > 1);
     if (LOG_FUNCTIONS.has(path)) return this.applyLog(this.argument(args, 0, 'input', 'x'), node, framework, env);
     const lossClass = LOSS_CLASSES.get(path);
-    if (lossClass) return { kind: 'loss', spec: lossClass, node, nameNode: fnNode, options: this.optionsOf(lossClass, args, 0) };
+    if (lossClass) {
+      const loss: LossValue = { kind: 'loss', spec: lossClass, node, nameNode: fnNode, options: this.optionsOf(lossClass, args, 0) };
+      this.lossObjects.push(loss);
+      return loss;
+    }
     const lossFunction = LOSS_FUNCTIONS.get(path);
     if (lossFunction) return this.recordLoss(lossFunction, 'function', args, node, fnNode, this.optionsOf(lossFunction, args, 2));
     const layer = this.makeLayer(path, args, node);

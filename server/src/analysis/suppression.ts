@@ -3,9 +3,9 @@ import type { ParsedText } from '../parse/tree';
 /**
  * `# loss-lens: ignore` at the end of a line silences every finding on that line;
  * `# loss-lens: ignore[rule-id, other-id]` only those. (`ignore-file` on a unit's first line is handled at parse time.)
- * The comment is matched in the raw text of the line, so it also works on lines the parser could not make sense of.
+ * Another comment may follow it (`# loss-lens: ignore  # why`). The comment is matched in the raw text of the line, so it also works on lines the parser could not make sense of.
  */
-const IGNORE_COMMENT = /#\s*loss-lens:\s*ignore(?:\[([^\]]*)\])?\s*$/;
+const IGNORE_COMMENT = /#\s*loss-lens:\s*ignore(?:\[([^\]]*)\])?\s*(?:#.*)?$/;
 
 /** Per line: `true` (every rule) or the set of silenced rule IDs. */
 export type LineSuppressions = Map<number, true | Set<string>>;

@@ -1,0 +1,117 @@
+/**
+ * Every message between the extension host and the panel's webview, typed `{ type, ... }`, with the
+ * validators each side runs on what it receives (a webview is untrusted content: the host acts only on
+ * messages that pass `parseWebviewMessage`). Browser-safe.
+ */
+import { parseCaptureRecord, type CaptureRecord, type TensorRole } from '../capture/record';
+
+/** A loss call of the notebook, as the panel lists it. */
+export interface PanelLossCall {
+  /** Stable within one `show` message: `<cell>:<line>:<character>`. */
+  id: string;
+  loss: string;
+  cell: number;
+  line: number;
+  /** The call's source text. */
+  text: string;
+  inputExpression?: string;
+  targetExpression?: string;
+  options: Record<string, string>;
+  /** Rule IDs the language server reports on this call. */
+  findings: string[];
+  /** Whether "Insert into code" can edit a constructor or call for this loss. */
+  editable: boolean;
+}
+
+/** A capture with the loss call it belongs to (when known) and the bytes of the tensors the record keeps in files. */
+export interface PanelCapture {
+  record: CaptureRecord;
+  callId?: string;
+  /** Index of the cell whose output holds it (helper captures) or whose call it inspected (kernel captures). */
+  cell?: number;
+  /** `.npy` bytes of folder tensors (kernel captures); inline tensors travel inside `record`. */
+  files?: Partial<Record<TensorRole, Uint8Array>>;
+}
+
+export type HostMessage =
+  | {
+      type: 'show';
+      notebook: { uri: string; name: string } | null;
+      calls: PanelLossCall[];
+      captures: PanelCapture[];
+      maxElements: number;
+      /** Why the list may be incomplete (no language server, analysis truncated...). */
+      notice?: string;
+    }
+  | { type: 'focus'; captureId: string }
+  | { type: 'status'; level: 'info' | 'error'; message: string };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'insertCode'; callId: string; keyword: 'weight' | 'pos_weight'; code: string }
+  | { type: 'selectCapture'; captureId: string }
+  | { type: 'error'; message: string };
+
+const KEYWORDS = ['weight', 'pos_weight'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shortString(value: unknown, limit: number): value is string {
+  return typeof value === 'string' && value.length <= limit;
+}
+
+/**
+ * The code "Insert into code" may write: one constructor argument value built from numbers, as the
+ * engine's suggestions are (`torch.tensor([0.25, 1.5, 3.0])`). Anything else is refused, so a
+ * compromised webview cannot make the host write arbitrary code into the notebook.
+ */
+export const INSERTABLE_CODE = /^torch\.tensor\(\[[-+0-9.eE, ]*\](, *dtype *= *torch\.float(32|64))?\)(\.view\(-1(, *1)*\))?$/;
+
+/** Validates a message from the webview; undefined for anything malformed. */
+export function parseWebviewMessage(value: unknown): WebviewMessage | undefined {
+  if (!isObject(value)) return undefined;
+  switch (value.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'insertCode':
+      if (!shortString(value.callId, 64) || !KEYWORDS.includes(value.keyword as (typeof KEYWORDS)[number])) return undefined;
+      if (!shortString(value.code, 20000) || !INSERTABLE_CODE.test(value.code)) return undefined;
+      return { type: 'insertCode', callId: value.callId, keyword: value.keyword as 'weight' | 'pos_weight', code: value.code };
+    case 'selectCapture':
+      return shortString(value.captureId, 64) ? { type: 'selectCapture', captureId: value.captureId } : undefined;
+    case 'error':
+      return shortString(value.message, 4000) ? { type: 'error', message: value.message } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Validates a message from the host (the webview checks too: a record inside must be a well-formed capture). */
+export function parseHostMessage(value: unknown): HostMessage | undefined {
+  if (!isObject(value)) return undefined;
+  switch (value.type) {
+    case 'show': {
+      if (!Array.isArray(value.calls) || !Array.isArray(value.captures) || typeof value.maxElements !== 'number') return undefined;
+      const captures: PanelCapture[] = [];
+      for (const entry of value.captures) {
+        if (!isObject(entry)) return undefined;
+        try {
+          captures.push({ ...(entry as unknown as PanelCapture), record: parseCaptureRecord(entry.record) });
+        } catch {
+          return undefined;
+        }
+      }
+      return { ...(value as unknown as HostMessage & { type: 'show' }), captures };
+    }
+    case 'focus':
+      return typeof value.captureId === 'string' ? { type: 'focus', captureId: value.captureId } : undefined;
+    case 'status':
+      return typeof value.message === 'string' && (value.level === 'info' || value.level === 'error')
+        ? { type: 'status', level: value.level, message: value.message }
+        : undefined;
+    default:
+      return undefined;
+  }
+}

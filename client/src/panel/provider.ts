@@ -1,0 +1,230 @@
+/**
+ * The extension-host side of the notebook panel: a webview view that follows the active notebook,
+ * gathers its loss calls (from the language server), the rule IDs reported at each, and its captures
+ * (Loss Lens outputs saved in the notebook, and kernel captures made by "Inspect loss"), and sends
+ * them to the webview. Acts on validated webview messages only ("Insert into code").
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { DIAGNOSTIC_SOURCE, LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
+import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
+import { panelHtml } from './html';
+import { withKeywordArgument } from './insert';
+import { matchCall } from './match';
+import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from './messages';
+
+export const PANEL_VIEW_ID = 'lossLens.panel';
+export const SHOW_PANEL_COMMAND = 'lossLens.showPanel';
+export const DEFAULT_MAX_ELEMENTS = 50_000_000;
+
+/** A capture made in the kernel for a notebook, with the bytes of its tensor files. */
+export interface KernelCapture {
+  notebookUri: string;
+  capture: PanelCapture;
+}
+
+export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private readonly kernelCaptures: KernelCapture[] = [];
+  private calls = new Map<string, { call: DocumentLossCall; panel: PanelLossCall }>();
+  private pendingFocus: string | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly client: LanguageClient | undefined,
+    private readonly output: vscode.OutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.window.onDidChangeActiveNotebookEditor(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeNotebookDocument((event) => {
+        if (event.notebook === vscode.window.activeNotebookEditor?.notebook) this.scheduleRefresh();
+      }),
+      vscode.languages.onDidChangeDiagnostics(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('lossLens.panel')) this.scheduleRefresh();
+      }),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const outFolder = vscode.Uri.joinPath(this.extensionUri, 'client', 'out');
+    view.webview.options = { enableScripts: true, localResourceRoots: [outFolder] };
+    view.webview.html = panelHtml({
+      cspSource: view.webview.cspSource,
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(outFolder, 'panel.js')).toString(),
+      wasmFolderUri: `${view.webview.asWebviewUri(outFolder).toString()}/`,
+    });
+    view.webview.onDidReceiveMessage((message: unknown) => this.receive(message), undefined, this.disposables);
+    view.onDidChangeVisibility(() => view.visible && this.scheduleRefresh(), undefined, this.disposables);
+    view.onDidDispose(() => { this.view = undefined; this.ready = false; }, undefined, this.disposables);
+  }
+
+  /** Shows the panel and selects a capture (the renderer's "Open in Loss Lens panel" link). */
+  async reveal(captureId?: string): Promise<void> {
+    this.pendingFocus = captureId;
+    await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+    if (this.ready) await this.refresh();
+  }
+
+  addKernelCapture(entry: KernelCapture): void {
+    this.kernelCaptures.push(entry);
+    void this.reveal(entry.capture.record.id);
+  }
+
+  status(level: 'info' | 'error', message: string): void {
+    void this.post({ type: 'status', level, message });
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), 200);
+  }
+
+  private async post(message: HostMessage): Promise<void> {
+    if (this.view && this.ready) await this.view.webview.postMessage(message);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      this.output.appendLine(`Loss Lens panel: ignored a malformed message from the webview`);
+      return;
+    }
+    await this.handle(message);
+  }
+
+  private async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.refresh();
+        break;
+      case 'error':
+        this.output.appendLine(`Loss Lens panel: ${message.message}`);
+        break;
+      case 'selectCapture':
+        break;
+      case 'insertCode':
+        await this.insertCode(message.callId, message.keyword, message.code);
+        break;
+    }
+  }
+
+  /** Sets `keyword=code` in the loss's constructor (module losses) or in the call (functional losses). */
+  private async insertCode(callId: string, keyword: string, code: string): Promise<void> {
+    const entry = this.calls.get(callId);
+    if (!entry) {
+      void vscode.window.showWarningMessage('Loss Lens: that loss call is no longer in the notebook.');
+      return;
+    }
+    const { call } = entry;
+    const uri = vscode.Uri.parse(call.constructorLocation && call.constructorUri ? call.constructorUri : call.uri);
+    const location = call.constructorLocation ?? call.location;
+    const document = await vscode.workspace.openTextDocument(uri);
+    const range = new vscode.Range(location.range.start.line, location.range.start.character, location.range.end.line, location.range.end.character);
+    const updated = withKeywordArgument(document.getText(range), keyword, code);
+    if (updated === undefined) {
+      void vscode.window.showWarningMessage(`Loss Lens: could not find the argument list of ${document.getText(range)}.`);
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(uri, range, updated);
+    if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showWarningMessage('Loss Lens: the edit could not be applied.');
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.view || !this.ready) return;
+    const notebook = vscode.window.activeNotebookEditor?.notebook;
+    if (!notebook) {
+      await this.post({ type: 'show', notebook: null, calls: [], captures: [], maxElements: maxElements() });
+      return;
+    }
+    const { calls, notice } = await this.lossCalls(notebook);
+    const captures = [...capturesInOutputs(notebook, this.output), ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
+    for (const capture of captures) capture.callId ??= matchCall(capture, calls);
+    await this.post({
+      type: 'show',
+      notebook: { uri: notebook.uri.toString(), name: notebook.uri.path.split('/').pop() ?? notebook.uri.toString() },
+      calls,
+      captures,
+      maxElements: maxElements(),
+      notice,
+    });
+    if (this.pendingFocus) {
+      await this.post({ type: 'focus', captureId: this.pendingFocus });
+      this.pendingFocus = undefined;
+    }
+  }
+
+  private async lossCalls(notebook: vscode.NotebookDocument): Promise<{ calls: PanelLossCall[]; notice?: string }> {
+    this.calls = new Map();
+    if (!this.client?.isRunning()) return { calls: [], notice: 'The Loss Lens language server is not running: captures are shown without their loss calls.' };
+    let result;
+    try {
+      result = await this.client.sendRequest(LossCallsRequest, { uri: notebook.uri.toString() });
+    } catch (error) {
+      return { calls: [], notice: `The language server did not list the loss calls: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const cellIndexOf = new Map(notebook.getCells().map((cell) => [cell.document.uri.toString(), cell.index]));
+    const calls: PanelLossCall[] = [];
+    for (const call of result?.calls ?? []) {
+      const cell = call.location.cell ?? cellIndexOf.get(call.uri) ?? 0;
+      const document = notebook.cellAt(cell).document;
+      const range = new vscode.Range(call.location.range.start.line, call.location.range.start.character, call.location.range.end.line, call.location.range.end.character);
+      const findings = vscode.languages.getDiagnostics(document.uri)
+        .filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE && diagnostic.range.intersection(range) !== undefined)
+        .map((diagnostic) => String(typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code));
+      const panel: PanelLossCall = {
+        id: `${cell}:${range.start.line}:${range.start.character}`,
+        loss: call.loss,
+        cell,
+        line: range.start.line,
+        text: document.getText(range).slice(0, 200),
+        inputExpression: call.inputExpression,
+        targetExpression: call.targetExpression,
+        options: call.options,
+        findings,
+        editable: call.framework === 'pytorch',
+      };
+      this.calls.set(panel.id, { call, panel });
+      calls.push(panel);
+    }
+    return { calls, notice: result?.truncated ? 'The analysis ran out of time: some loss calls may be missing.' : undefined };
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
+
+export function maxElements(): number {
+  const value = vscode.workspace.getConfiguration('lossLens.panel').get<number>('maxElements', DEFAULT_MAX_ELEMENTS);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_ELEMENTS;
+}
+
+/** The Loss Lens outputs saved in the notebook's cells (what `loss_lens.capture` displayed). */
+export function capturesInOutputs(notebook: vscode.NotebookDocument, output: vscode.OutputChannel): PanelCapture[] {
+  const captures: PanelCapture[] = [];
+  const decoder = new TextDecoder();
+  for (const cell of notebook.getCells()) {
+    for (const cellOutput of cell.outputs) {
+      for (const item of cellOutput.items) {
+        if (item.mime !== CAPTURE_MIME_TYPE) continue;
+        try {
+          const record: CaptureRecord = parseCaptureRecord(JSON.parse(decoder.decode(item.data)));
+          captures.push({ record, cell: cell.index });
+        } catch (error) {
+          const reason = error instanceof CaptureFormatError || error instanceof SyntaxError ? error.message : String(error);
+          output.appendLine(`Loss Lens: cell ${cell.index + 1} holds a capture that cannot be read: ${reason}`);
+        }
+      }
+    }
+  }
+  return captures;
+}

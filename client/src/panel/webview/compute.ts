@@ -1,0 +1,411 @@
+/**
+ * What the panel shows for one capture, computed with the loss engine on a chosen backend:
+ * the loss as configured, the corrected variant when a check (or the server's finding) says the
+ * scores went into the wrong loss, the ratio of gradient norms between the two, the run-time checks,
+ * tensor statistics, a per-class table and the series behind the plots.
+ *
+ * Browser-safe: runs in the webview (WebGPU/WebGL/WASM) and in Node for tests and the benchmark.
+ */
+import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../../../../server/src/losses/api';
+import type { CaptureRecord, TensorRole } from '../../capture/record';
+import type { CaptureTensors } from '../../capture/tensors';
+import { computeLoss, runChecks, type BackendChoice } from './engine';
+
+export interface TensorStats {
+  dtype: string;
+  shape: number[];
+  min: number;
+  max: number;
+  mean: number;
+  nonFinite: number;
+  /** Distinct values with their counts, for targets (up to {@link MAX_UNIQUE_VALUES}; `more` when there are more). */
+  unique?: { values: { value: number; count: number }[]; more: boolean };
+}
+
+export interface CorrectedVariant {
+  /** What was changed, in words ("cross-entropy on the logits (log of the probabilities)"). */
+  title: string;
+  /** The catalogue ID the correction answers. */
+  rule: string;
+  result: LossResult;
+  /** ||d loss / d logits|| as configured over the same for the corrected loss; null when the configured loss could not run. */
+  gradientNormRatio: number | null;
+}
+
+export interface ClassRow {
+  /** Class index (or output column for binary losses). */
+  index: number;
+  count: number;
+  share: number;
+  meanLoss: number;
+  meanTrueClassProbability: number;
+  /** Share of this class's elements whose argmax is this class (multi-class losses only). */
+  recall?: number;
+  /** Binary losses: negatives / positives of this output. */
+  positives?: number;
+  negatives?: number;
+}
+
+export interface CaptureAnalysis {
+  loss: LossName;
+  request: LossRequest;
+  /** The loss as configured; absent when PyTorch would raise (then `error` says what it would say). */
+  result?: LossResult;
+  error?: string;
+  checks: RuntimeCheck[];
+  corrected?: CorrectedVariant;
+  stats: Partial<Record<TensorRole, TensorStats>>;
+  classes: ClassRow[];
+  /** Per-element losses as configured (or as corrected when the configured loss raises), for the histogram. */
+  elementLosses: Float64Array;
+  /** Predicted probability of the true class (binary: of the true label) per element, ignored elements excluded. */
+  trueClassProbability: Float64Array;
+  backend: string;
+  precision: string;
+  /** Total time of every engine call for this capture. */
+  ms: number;
+}
+
+export const MAX_UNIQUE_VALUES = 32;
+
+/** Turns a record and its decoded tensors into the engine's request (Keras losses mapped where PyTorch computes the same). */
+export function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
+  const loss = engineLossName(record);
+  return {
+    loss,
+    input: tensors.input,
+    target: loss === 'cross_entropy' && record.loss === 'keras:sparse_categorical_crossentropy' ? toInt64(tensors.target) : tensors.target,
+    weight: tensors.weight,
+    posWeight: tensors.posWeight,
+    ignoreIndex: record.options.ignoreIndex,
+    labelSmoothing: record.options.labelSmoothing,
+    reduction: record.options.reduction,
+  };
+}
+
+function engineLossName(record: CaptureRecord): LossName {
+  if (!record.loss.startsWith('keras:')) return record.loss as LossName;
+  // Keras puts the class axis last; for a 2-D input that is PyTorch's axis 1, so the losses agree.
+  if (record.options.fromLogits !== true || record.tensors.input.shape.length !== 2) {
+    throw new Error(`${record.loss} is recomputed only with from_logits=True on a 2-D input; this capture has ${record.options.fromLogits ? '' : 'from_logits=False, '}shape [${record.tensors.input.shape.join(', ')}]`);
+  }
+  const mapped: Record<string, LossName> = {
+    'keras:sparse_categorical_crossentropy': 'cross_entropy',
+    'keras:categorical_crossentropy': 'cross_entropy',
+    'keras:binary_crossentropy': 'binary_cross_entropy_with_logits',
+  };
+  const name = mapped[record.loss];
+  if (!name) throw new Error(`${record.loss} is not a loss the panel recomputes`);
+  return name;
+}
+
+/** The loss as configured, with its gradient: what the test of the helper and the panel both start from. */
+export async function computeCapturedLoss(record: CaptureRecord, tensors: CaptureTensors, backend: BackendChoice): Promise<{ request: LossRequest; result: LossResult }> {
+  const request = requestFor(record, tensors);
+  const result = await computeLoss({ ...request, withGradient: true }, backend);
+  return { request, result };
+}
+
+/**
+ * Everything the panel shows for a capture. `findings` are the rule IDs the language server reports
+ * at this loss call (they select a correction the tensors alone cannot prove, e.g. `sigmoid-then-bce`).
+ */
+export async function analyseCapture(
+  record: CaptureRecord,
+  tensors: CaptureTensors,
+  backend: BackendChoice,
+  findings: readonly string[] = [],
+): Promise<CaptureAnalysis> {
+  const request = requestFor(record, tensors);
+  const engineCalls: LossResult[] = [];
+  const run = async (call: LossRequest): Promise<LossResult> => {
+    const result = await computeLoss(call, backend);
+    engineCalls.push(result);
+    return result;
+  };
+
+  let result: LossResult | undefined;
+  let error: string | undefined;
+  try {
+    result = await run({ ...request, withGradient: true });
+  } catch (failure) {
+    error = failure instanceof Error ? failure.message : String(failure);
+  }
+  const checks: RuntimeCheck[] = runChecks(request, result);
+  const correction = correctionFor(request, checks.map((check) => check.rule).concat(findings), result === undefined);
+
+  let corrected: CorrectedVariant | undefined;
+  let correctedResult: LossResult | undefined;
+  if (correction) {
+    correctedResult = await run({ ...correction.request, withGradient: true });
+    const configuredNorm = result?.gradient ? correction.configuredLogitGradientNorm(result.gradient) : null;
+    const correctedNorm = correctedResult.gradient ? norm(correctedResult.gradient.data as Float32Array) : null;
+    corrected = {
+      title: correction.title,
+      rule: correction.rule,
+      result: correctedResult,
+      gradientNormRatio: configuredNorm !== null && correctedNorm ? configuredNorm / correctedNorm : null,
+    };
+  }
+
+  // The per-element view: the configured loss when it runs, else the corrected one.
+  const perElementRequest = result || !correction ? request : correction.request;
+  const elementLosses = (await run({ ...perElementRequest, reduction: 'none', withGradient: false })).values ?? new Float64Array();
+  // The model's probability of the truth, read through the interpretation that is right for these scores.
+  const probabilityRequest = correction ? correction.request : request;
+  const unweighted = await run({
+    ...probabilityRequest,
+    weight: undefined,
+    posWeight: undefined,
+    labelSmoothing: 0,
+    reduction: 'none',
+    withGradient: false,
+  });
+  const classes = classTable(probabilityRequest, elementLosses, unweighted.values ?? new Float64Array());
+
+  const stats: Partial<Record<TensorRole, TensorStats>> = {};
+  for (const role of ['input', 'target', 'weight', 'posWeight'] as const) {
+    const tensor = tensors[role];
+    if (tensor) stats[role] = tensorStats(tensor, role === 'target');
+  }
+  const last = engineCalls[engineCalls.length - 1];
+  return {
+    loss: request.loss,
+    request,
+    result,
+    error,
+    checks,
+    corrected,
+    stats,
+    classes,
+    elementLosses,
+    trueClassProbability: trueClassProbabilities(probabilityRequest, unweighted.values ?? new Float64Array()),
+    backend: last.backend,
+    precision: last.precision,
+    ms: engineCalls.reduce((total, call) => total + call.ms, 0),
+  };
+}
+
+interface Correction {
+  title: string;
+  rule: string;
+  request: LossRequest;
+  /** ||d loss / d z|| of the configured pipeline, z being the logits the corrected loss receives, from the configured gradient. */
+  configuredLogitGradientNorm(configuredGradient: HostTensor): number;
+}
+
+function correctionFor(request: LossRequest, rules: readonly string[], configuredFailed: boolean): Correction | undefined {
+  const has = (rule: string): boolean => rules.includes(rule);
+  const input = toFloat(request.input);
+  if ((request.loss === 'cross_entropy' || request.loss === 'nll_loss') && (has('input-rows-sum-to-one') || has('softmax-before-cross-entropy'))) {
+    // Probabilities p went where logits belong. log p are logits of the same distribution (softmax(log p) = p).
+    const logits = map(input, (p) => Math.log(p));
+    const classAxis = request.input.shape.length === 1 ? 0 : 1;
+    return {
+      title: 'cross-entropy on the logits (log of the probabilities), as the loss expects',
+      rule: has('softmax-before-cross-entropy') ? 'softmax-before-cross-entropy' : 'input-rows-sum-to-one',
+      request: { ...request, loss: 'cross_entropy', input: { dtype: request.input.dtype === 'float64' ? 'float64' : 'float32', shape: request.input.shape, data: logits } },
+      // Through the softmax that made p: dL/dz_c = p_c (g_c - sum_k p_k g_k), along the class axis.
+      configuredLogitGradientNorm: (gradient) => norm(softmaxBackward(input, toFloat(gradient), request.input.shape, classAxis)),
+    };
+  }
+  const sigmoidApplied = has('input-in-unit-interval') || has('sigmoid-before-bce-with-logits');
+  if ((request.loss === 'binary_cross_entropy_with_logits' && sigmoidApplied) || (request.loss === 'binary_cross_entropy' && has('sigmoid-then-bce') && !configuredFailed)) {
+    // Sigmoid outputs p: logit(p) = log p - log(1 - p) are the scores the with-logits loss wants.
+    const logits = map(input, (p) => Math.log(p) - Math.log1p(-p));
+    return {
+      title: 'BCE with logits on the pre-sigmoid scores (logit of the input)',
+      rule: request.loss === 'binary_cross_entropy' ? 'sigmoid-then-bce' : has('sigmoid-before-bce-with-logits') ? 'sigmoid-before-bce-with-logits' : 'input-in-unit-interval',
+      request: { ...request, loss: 'binary_cross_entropy_with_logits', input: { dtype: request.input.dtype === 'float64' ? 'float64' : 'float32', shape: request.input.shape, data: logits } },
+      // Through the sigmoid that made p: dL/dz = g p (1 - p).
+      configuredLogitGradientNorm: (gradient) => {
+        const g = toFloat(gradient);
+        let sum = 0;
+        for (let i = 0; i < g.length; i++) {
+          const value = g[i] * input[i] * (1 - input[i]);
+          sum += value * value;
+        }
+        return Math.sqrt(sum);
+      },
+    };
+  }
+  if (request.loss === 'binary_cross_entropy' && (has('input-outside-unit-interval') || has('logits-to-probability-loss'))) {
+    // Raw scores into BCELoss (PyTorch raises): the with-logits loss on the same scores.
+    return {
+      title: 'BCE with logits on the same scores, which are logits',
+      rule: has('logits-to-probability-loss') ? 'logits-to-probability-loss' : 'input-outside-unit-interval',
+      request: { ...request, loss: 'binary_cross_entropy_with_logits' },
+      configuredLogitGradientNorm: (gradient) => norm(toFloat(gradient)),
+    };
+  }
+  return undefined;
+}
+
+function classTable(request: LossRequest, elementLosses: Float64Array, unweightedLosses: Float64Array): ClassRow[] {
+  const input = request.input;
+  const target = request.target;
+  if (request.loss === 'cross_entropy' || request.loss === 'nll_loss') {
+    const classAxis = input.shape.length === 1 ? 0 : 1;
+    const classCount = input.shape[classAxis] ?? 1;
+    const inner = input.shape.slice(classAxis + 1).reduce((product, size) => product * size, 1);
+    const outer = input.shape.slice(0, classAxis).reduce((product, size) => product * size, 1);
+    const probabilityTargets = target.shape.length === input.shape.length;
+    const scores = toFloat(input);
+    const targetValues = toFloat(target);
+    const ignoreIndex = request.ignoreIndex ?? -100;
+    const rows = Array.from({ length: classCount }, (_, index) => ({ index, count: 0, lossSum: 0, probabilitySum: 0, hits: 0 }));
+    let counted = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let d = 0; d < inner; d++) {
+        const element = o * inner + d;
+        const base = o * classCount * inner + d;
+        let truth = -1;
+        if (probabilityTargets) {
+          let best = -Infinity;
+          for (let c = 0; c < classCount; c++) {
+            const value = targetValues[base + c * inner];
+            if (value > best) { best = value; truth = c; }
+          }
+        } else {
+          truth = targetValues[element];
+          if (truth === ignoreIndex || truth < 0 || truth >= classCount || !Number.isInteger(truth)) continue;
+        }
+        let predicted = 0;
+        let bestScore = -Infinity;
+        for (let c = 0; c < classCount; c++) {
+          const score = scores[base + c * inner];
+          if (score > bestScore) { bestScore = score; predicted = c; }
+        }
+        const row = rows[truth];
+        row.count++;
+        row.lossSum += elementLosses[element] ?? NaN;
+        row.probabilitySum += Math.exp(-(unweightedLosses[element] ?? NaN));
+        if (predicted === truth) row.hits++;
+        counted++;
+      }
+    }
+    return rows.map((row) => ({
+      index: row.index,
+      count: row.count,
+      share: counted ? row.count / counted : 0,
+      meanLoss: row.count ? row.lossSum / row.count : NaN,
+      meanTrueClassProbability: row.count ? row.probabilitySum / row.count : NaN,
+      recall: row.count ? row.hits / row.count : NaN,
+    }));
+  }
+  // Binary losses: one row per output column (axis 1; the whole tensor is one output when rank < 2).
+  const outputs = input.shape.length >= 2 ? input.shape[1] : 1;
+  const inner = input.shape.slice(2).reduce((product, size) => product * size, 1);
+  const targetValues = toFloat(target);
+  const rows = Array.from({ length: outputs }, (_, index) => ({ index, count: 0, positives: 0, lossSum: 0, probabilitySum: 0 }));
+  for (let i = 0; i < targetValues.length; i++) {
+    const row = rows[input.shape.length >= 2 ? Math.floor(i / inner) % outputs : 0];
+    row.count++;
+    row.positives += targetValues[i];
+    row.lossSum += elementLosses[i] ?? NaN;
+    row.probabilitySum += Math.exp(-(unweightedLosses[i] ?? NaN));
+  }
+  return rows.map((row) => ({
+    index: row.index,
+    count: row.count,
+    share: row.count ? row.positives / row.count : 0,
+    meanLoss: row.count ? row.lossSum / row.count : NaN,
+    meanTrueClassProbability: row.count ? row.probabilitySum / row.count : NaN,
+    positives: row.positives,
+    negatives: row.count - row.positives,
+  }));
+}
+
+/** exp(-loss) of the unweighted, unsmoothed element losses is the probability given to the truth (index targets). */
+function trueClassProbabilities(request: LossRequest, unweightedLosses: Float64Array): Float64Array {
+  const ignoreIndex = request.ignoreIndex ?? -100;
+  const indexTargets = (request.loss === 'cross_entropy' || request.loss === 'nll_loss') && request.target.shape.length !== request.input.shape.length;
+  const target = indexTargets ? toFloat(request.target) : undefined;
+  const kept: number[] = [];
+  for (let i = 0; i < unweightedLosses.length; i++) {
+    if (target && target[i] === ignoreIndex) continue;
+    kept.push(Math.exp(-unweightedLosses[i]));
+  }
+  return Float64Array.from(kept);
+}
+
+export function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
+  const values = toFloat(tensor);
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let finite = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!Number.isFinite(value)) {
+      nonFinite++;
+      continue;
+    }
+    if (value < min) min = value;
+    if (value > max) max = value;
+    sum += value;
+    finite++;
+  }
+  const stats: TensorStats = { dtype: tensor.dtype, shape: tensor.shape, min: finite ? min : NaN, max: finite ? max : NaN, mean: finite ? sum / finite : NaN, nonFinite };
+  if (isTarget) {
+    const counts = new Map<number, number>();
+    let more = false;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      const count = counts.get(value);
+      if (count !== undefined) counts.set(value, count + 1);
+      else if (counts.size < MAX_UNIQUE_VALUES) counts.set(value, 1);
+      else more = true;
+    }
+    stats.unique = { values: [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => a.value - b.value), more };
+  }
+  return stats;
+}
+
+function softmaxBackward(probabilities: ArrayLike<number>, gradient: ArrayLike<number>, shape: number[], classAxis: number): Float64Array {
+  const classCount = shape[classAxis] ?? 1;
+  const inner = shape.slice(classAxis + 1).reduce((product, size) => product * size, 1);
+  const outer = shape.slice(0, classAxis).reduce((product, size) => product * size, 1);
+  const out = new Float64Array(probabilities.length);
+  for (let o = 0; o < outer; o++) {
+    for (let d = 0; d < inner; d++) {
+      const base = o * classCount * inner + d;
+      let dot = 0;
+      for (let c = 0; c < classCount; c++) dot += probabilities[base + c * inner] * gradient[base + c * inner];
+      for (let c = 0; c < classCount; c++) {
+        const at = base + c * inner;
+        out[at] = probabilities[at] * (gradient[at] - dot);
+      }
+    }
+  }
+  return out;
+}
+
+function norm(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return Math.sqrt(sum);
+}
+
+/** The tensor's values as floating point (bigint and bool included), without a copy when they already are. */
+export function toFloat(tensor: HostTensor): Float32Array | Float64Array {
+  const data = tensor.data;
+  if (data instanceof Float32Array || data instanceof Float64Array) return data;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  return out;
+}
+
+function map(values: Float32Array | Float64Array, transform: (value: number) => number): Float32Array | Float64Array {
+  const out = values instanceof Float64Array ? new Float64Array(values.length) : new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = transform(values[i]);
+  return out;
+}
+
+function toInt64(tensor: HostTensor): HostTensor {
+  if (tensor.dtype === 'int64') return tensor;
+  const out = new BigInt64Array(tensor.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = BigInt(Math.trunc(Number(tensor.data[i])));
+  return { dtype: 'int64', shape: tensor.shape, data: out };
+}

@@ -1,0 +1,25 @@
+/**
+ * The loss engine as the panel uses it: PyTorch-exact losses and run-time checks from
+ * `server/src/losses`, with the WASM backend pointed at the `.wasm` files shipped next to the
+ * bundle (the webview page names their folder in `data-wasm-folder`; Node finds them itself).
+ */
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { LossRequest, LossResult } from '../../../../server/src/losses/api';
+import { computeLoss as engineComputeLoss, type BackendChoice } from '../../../../server/src/losses/engine';
+
+export { runChecks } from '../../../../server/src/losses/checks';
+export type { BackendChoice };
+
+let wasmConfigured = false;
+
+function configureWasm(): void {
+  if (wasmConfigured) return;
+  wasmConfigured = true;
+  const folder = typeof document !== 'undefined' ? document.body?.dataset.wasmFolder : undefined;
+  if (folder) setWasmPaths(folder);
+}
+
+export async function computeLoss(request: LossRequest, backend: BackendChoice): Promise<LossResult> {
+  configureWasm();
+  return engineComputeLoss(request, { backend });
+}

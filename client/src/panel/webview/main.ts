@@ -1,0 +1,171 @@
+/**
+ * The panel's webview (bundled to `client/out/panel.js`): receives the notebook's loss calls and
+ * captures from the extension host, recomputes each capture with the loss engine on the best backend
+ * the webview offers (WebGPU, WebGL, WASM, CPU), and renders values, checks, tables and plots.
+ * Keeps the selected capture and backend in the webview state (getState/setState).
+ */
+import { decodeCaptureTensors } from '../../capture/tensors';
+import { limitElements } from '../../capture/sample';
+import { describeCapture } from '../../capture/record';
+import { parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
+import { analyseCapture, type CaptureAnalysis } from './compute';
+import { BackendUnavailableError } from '../../../../server/src/losses/engine';
+import type { BackendChoice } from './engine';
+import { element, renderAnalysis } from './view';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+interface PanelState {
+  selectedCaptureId?: string;
+  backend: BackendChoice;
+}
+
+const vscode = acquireVsCodeApi();
+const saved = vscode.getState() as Partial<PanelState> | undefined;
+const state: PanelState = { backend: 'auto', ...saved };
+let current: (HostMessage & { type: 'show' }) | undefined;
+let renderGeneration = 0;
+
+const root = document.getElementById('root') ?? document.body.appendChild(element('div', { id: 'root' }));
+
+function saveState(): void {
+  vscode.setState(state);
+}
+
+function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  vscode.postMessage({ type: 'error', message: message.slice(0, 4000) });
+}
+
+function toolbar(): HTMLElement {
+  const select = element('select', { 'data-testid': 'backend-select', title: 'TensorFlow.js backend' });
+  for (const option of ['auto', 'webgpu', 'webgl', 'wasm', 'cpu', 'js'] as const) {
+    const item = element('option', { value: option }, option === 'auto' ? 'Backend: auto' : option);
+    if (option === state.backend) item.selected = true;
+    select.append(item);
+  }
+  select.addEventListener('change', () => {
+    state.backend = select.value as BackendChoice;
+    saveState();
+    void render();
+  });
+  return element('div', { class: 'toolbar' }, select);
+}
+
+function callOf(capture: PanelCapture, calls: PanelLossCall[]): PanelLossCall | undefined {
+  return calls.find((call) => call.id === capture.callId);
+}
+
+async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
+  const decoded = decodeCaptureTensors(capture.record, (file) => {
+    const role = (['input', 'target', 'weight', 'posWeight'] as const).find((name) => capture.record.tensors[name]?.file === file);
+    const bytes = role ? capture.files?.[role] : undefined;
+    if (!bytes) throw new Error(`the host sent no bytes for ${file}`);
+    return bytes;
+  });
+  const limited = limitElements(decoded, maxElements);
+  let analysis: CaptureAnalysis;
+  let fallbackNote: string | undefined;
+  try {
+    analysis = await analyseCapture(capture.record, limited.tensors, state.backend, call?.findings ?? []);
+  } catch (error) {
+    if (!(error instanceof BackendUnavailableError)) throw error;
+    // The chosen backend cannot run in this webview: say so and let the engine pick.
+    fallbackNote = `${error.message}; computed with the automatic choice instead.`;
+    analysis = await analyseCapture(capture.record, limited.tensors, 'auto', call?.findings ?? []);
+  }
+  return renderAnalysis(capture.record, analysis, {
+    call,
+    sampledNote: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined,
+    onInsert: call ? (insert) => vscode.postMessage({ type: 'insertCode', callId: call.id, keyword: insert.keyword, code: insert.code }) : undefined,
+  });
+}
+
+function captureList(message: HostMessage & { type: 'show' }): HTMLElement {
+  const list = element('ul', { class: 'capture-list', 'data-testid': 'capture-list' });
+  for (const capture of message.captures) {
+    const call = callOf(capture, message.calls);
+    const item = element('li', { 'data-capture-id': capture.record.id, class: capture.record.id === state.selectedCaptureId ? 'selected' : '' },
+      element('button', { type: 'button' }, `${call ? `Cell ${call.cell + 1}: ` : ''}${describeCapture(capture.record)}`));
+    item.addEventListener('click', () => {
+      state.selectedCaptureId = capture.record.id;
+      saveState();
+      vscode.postMessage({ type: 'selectCapture', captureId: capture.record.id });
+      void render();
+    });
+    list.append(item);
+  }
+  return list;
+}
+
+function uncapturedCalls(message: HostMessage & { type: 'show' }): HTMLElement | null {
+  const captured = new Set(message.captures.map((capture) => capture.callId));
+  const calls = message.calls.filter((call) => !captured.has(call.id));
+  if (calls.length === 0) return null;
+  return element('div', { class: 'calls' },
+    element('h3', {}, 'Loss calls without a capture'),
+    element('ul', {}, ...calls.map((call) => element('li', {}, element('code', {}, call.text), ` (cell ${call.cell + 1}, ${call.loss})`))),
+    element('p', { class: 'hint' }, 'Use the "Inspect loss" CodeLens above the call with a running kernel, or call loss_lens.capture(input=..., target=..., loss=...) in the notebook.'));
+}
+
+async function render(): Promise<void> {
+  const generation = ++renderGeneration;
+  const message = current;
+  root.replaceChildren(toolbar());
+  if (!message || !message.notebook) {
+    root.append(element('p', { class: 'empty', 'data-testid': 'empty' }, 'Open a notebook to see its loss calls and captures.'));
+    return;
+  }
+  if (message.notice) root.append(element('p', { class: 'notice' }, message.notice));
+  root.append(element('h1', {}, message.notebook.name));
+  if (message.captures.length === 0) {
+    root.append(element('p', { class: 'empty', 'data-testid': 'empty' }, 'No captures in this notebook yet.'));
+  } else {
+    root.append(captureList(message));
+  }
+  const rest = uncapturedCalls(message);
+  if (rest) root.append(rest);
+  const selected = message.captures.find((capture) => capture.record.id === state.selectedCaptureId) ?? message.captures[0];
+  if (!selected) return;
+  const slot = element('div', { class: 'analysis', 'data-testid': 'analysis', 'aria-busy': 'true' }, element('p', {}, 'Computing…'));
+  root.append(slot);
+  try {
+    const rendered = await runOnBestBackend(selected, callOf(selected, message.calls), message.maxElements);
+    if (generation !== renderGeneration) return;
+    slot.replaceChildren(rendered);
+  } catch (error) {
+    if (generation !== renderGeneration) return;
+    slot.replaceChildren(element('p', { class: 'error', 'data-testid': 'analysis-error' }, `Cannot compute this capture: ${error instanceof Error ? error.message : String(error)}`));
+    report(error);
+  }
+  slot.setAttribute('aria-busy', 'false');
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const message = parseHostMessage(event.data);
+  if (!message) return;
+  switch (message.type) {
+    case 'show':
+      current = message;
+      void render();
+      break;
+    case 'focus':
+      state.selectedCaptureId = message.captureId;
+      saveState();
+      void render();
+      break;
+    case 'status':
+      root.prepend(element('p', { class: message.level === 'error' ? 'error' : 'notice', 'data-testid': 'status' }, message.message));
+      break;
+  }
+});
+
+window.addEventListener('error', (event) => report(event.error ?? event.message));
+void render();
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,95 @@
+/**
+ * Serves the panel's webview bundle (`client/out/panel.js` + the WASM backend's files) on 127.0.0.1 in
+ * the page the extension host would build (same HTML, same CSP, same nonce), with a stand-in for the
+ * webview API `acquireVsCodeApi` that records posted messages and keeps state, and opens it in headless
+ * Chromium. Shared by the panel's browser test and its benchmark.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createNonce, panelHtml } from '../../client/src/panel/html';
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(REPOSITORY_ROOT, 'client/out');
+export const CHROMIUM = '/usr/bin/chromium';
+
+const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
+
+export interface PanelPage {
+  browser: Browser;
+  page: Page;
+  origin: string;
+  /** Messages the webview posted to the "host". */
+  posted(): Promise<unknown[]>;
+  /** Sends a message as the extension host would. */
+  send(message: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+function startServer(initialState: unknown): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/') {
+      const origin = `http://${request.headers.host}`;
+      const nonce = createNonce();
+      const html = panelHtml({ cspSource: origin, scriptUri: `${origin}/out/panel.js`, wasmFolderUri: `${origin}/out/` }, nonce);
+      // The stand-in webview API, allowed by the page's own nonce, loaded before the bundle.
+      const fake = `<script nonce="${nonce}">
+        window.__posted = [];
+        let state = ${JSON.stringify(initialState ?? null)};
+        window.acquireVsCodeApi = () => ({
+          postMessage: (message) => window.__posted.push(message),
+          getState: () => state,
+          setState: (next) => { state = next; window.__state = next; },
+        });
+      </script>`;
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(html.replace('<div id="root"></div>', `<div id="root"></div>${fake}`));
+      return;
+    }
+    const file = path.join(OUT, path.basename(url.pathname));
+    if (!url.pathname.startsWith('/out/') || !fs.existsSync(file)) {
+      response.writeHead(404);
+      response.end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(response);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+export async function openPanelPage(options: { initialState?: unknown; viewport?: { width: number; height: number } } = {}): Promise<PanelPage> {
+  const server = await startServer(options.initialState);
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+  });
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 900, height: 1200 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(origin);
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((message) => message.type === 'ready'));
+  return {
+    browser,
+    page,
+    origin,
+    posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
+    send: (message) => page.evaluate((data) => window.postMessage(data, '*'), message),
+    close: async () => {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+      if (pageErrors.some((error) => /Content Security Policy/.test(error))) throw new Error(`CSP violations: ${pageErrors.join('\n')}`);
+    },
+  };
+}
+
+export function chromiumAvailable(): boolean {
+  return fs.existsSync(CHROMIUM);
+}

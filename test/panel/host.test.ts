@@ -1,0 +1,171 @@
+// The extension-host pieces that need no VS Code: "Insert into code" text edits, validation of webview
+// messages, pairing captures with loss calls, the element limit, and the code "Inspect loss" runs in the
+// kernel, executed here in a real Python (Debian's python3-torch) with the notebook's variables defined.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LossCallSite } from '../../server/src/analysis/types';
+import { KernelCaptureError, capturedFolder, kernelCaptureCode } from '../../client/src/capture/kernel-code';
+import { parseCaptureRecord, type CaptureRecord } from '../../client/src/capture/record';
+import { limitElements, TooLargeError } from '../../client/src/capture/sample';
+import { decodeCaptureTensors } from '../../client/src/capture/tensors';
+import { withKeywordArgument } from '../../client/src/panel/insert';
+import { matchCall } from '../../client/src/panel/match';
+import { parseHostMessage, parseWebviewMessage, type PanelLossCall } from '../../client/src/panel/messages';
+import { computeCapturedLoss } from '../../client/src/panel/webview/compute';
+
+const root = path.resolve(__dirname, '../..');
+const python = '/usr/bin/python3';
+const noTorch = spawnSync(python, ['-c', 'import torch, numpy']).status === 0 ? false : `${python} cannot import torch (install python3-torch)`;
+
+describe('Insert into code', () => {
+  const code = 'torch.tensor([0.5, 2.0])';
+  it('adds the keyword to an empty constructor', () => {
+    assert.equal(withKeywordArgument('nn.CrossEntropyLoss()', 'weight', code), `nn.CrossEntropyLoss(weight=${code})`);
+  });
+  it('appends after existing arguments, keeping layout and comments', () => {
+    assert.equal(withKeywordArgument('nn.CrossEntropyLoss(ignore_index=255)', 'weight', code), `nn.CrossEntropyLoss(ignore_index=255, weight=${code})`);
+    assert.equal(
+      withKeywordArgument('nn.BCEWithLogitsLoss(\n    reduction="mean",  # keep the mean (really)\n)', 'pos_weight', code),
+      `nn.BCEWithLogitsLoss(\n    reduction="mean", pos_weight=${code}  # keep the mean (really)\n)`,
+    );
+  });
+  it('replaces the keyword when it is there, leaving strings with commas and parentheses alone', () => {
+    assert.equal(
+      withKeywordArgument("F.cross_entropy(out, y, reduction='sum, (no)', weight=w[:, 0], ignore_index=-1)", 'weight', code),
+      `F.cross_entropy(out, y, reduction='sum, (no)', weight=${code}, ignore_index=-1)`,
+    );
+  });
+  it('replaces the last argument before its comment', () => {
+    assert.equal(withKeywordArgument('nn.NLLLoss(\n    weight=w,  # old\n)', 'weight', code), `nn.NLLLoss(\n    weight=${code},  # old\n)`);
+    assert.equal(withKeywordArgument('nn.NLLLoss(weight=w  # old\n)', 'weight', code), `nn.NLLLoss(weight=${code}  # old\n)`);
+  });
+  it('gives up on text without a complete call', () => {
+    assert.equal(withKeywordArgument('nn.CrossEntropyLoss(', 'weight', code), undefined);
+    assert.equal(withKeywordArgument('criterion', 'weight', code), undefined);
+  });
+});
+
+describe('messages from the webview', () => {
+  it('accepts the typed messages', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'insertCode', callId: '3:2:7', keyword: 'pos_weight', code: 'torch.tensor([3.5, 1.0, 12.25])' }),
+      { type: 'insertCode', callId: '3:2:7', keyword: 'pos_weight', code: 'torch.tensor([3.5, 1.0, 12.25])' });
+  });
+  it('refuses anything else: unknown types, other keywords, code that is not a tensor of numbers', () => {
+    for (const message of [
+      null, 'ready', { type: 'eval', code: '1' },
+      { type: 'insertCode', callId: '1', keyword: 'reduction', code: 'torch.tensor([1.0])' },
+      { type: 'insertCode', callId: '1', keyword: 'weight', code: 'torch.tensor([1.0]); import os; os.system("rm -rf ~")' },
+      { type: 'insertCode', callId: '1', keyword: 'weight', code: '__import__("os").system("x")' },
+      { type: 'error', message: 'x'.repeat(5000) },
+    ]) assert.equal(parseWebviewMessage(message), undefined, JSON.stringify(message)?.slice(0, 80));
+  });
+  it('the webview refuses a show message with a malformed capture', () => {
+    assert.equal(parseHostMessage({ type: 'show', notebook: null, calls: [], captures: [{ record: { format: 'loss-lens-capture', version: 1 } }], maxElements: 10 }), undefined);
+  });
+});
+
+describe('pairing captures with calls', () => {
+  const calls: PanelLossCall[] = [
+    { id: '1:3:7', loss: 'cross_entropy', cell: 1, line: 3, text: 'criterion(p, y)', options: {}, findings: [], editable: true },
+    { id: '1:9:7', loss: 'binary_cross_entropy_with_logits', cell: 1, line: 9, text: 'bce(s, t)', options: {}, findings: [], editable: true },
+    { id: '4:0:0', loss: 'cross_entropy', cell: 4, line: 0, text: 'F.cross_entropy(a, b)', options: {}, findings: [], editable: true },
+  ];
+  const record = (loss: string, source: CaptureRecord['source']): CaptureRecord =>
+    ({ format: 'loss-lens-capture', version: 1, id: 'x', createdAt: '', loss, framework: 'pytorch', options: {}, source, tensors: {} }) as unknown as CaptureRecord;
+  it('uses the kernel capture\'s cell and line', () => {
+    assert.equal(matchCall({ record: record('binary_cross_entropy_with_logits', { via: 'kernel', cell: 1, line: 9 }) }, calls), '1:9:7');
+  });
+  it('pairs a helper capture in a later cell with the nearest call of the same loss above it', () => {
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 3 }, calls), '1:3:7');
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 4 }, calls), '4:0:0');
+  });
+});
+
+describe('element limit', () => {
+  const tensors = {
+    input: { dtype: 'float32' as const, shape: [100, 10], data: new Float32Array(1000).map((_, i) => i) },
+    target: { dtype: 'int64' as const, shape: [100], data: new BigInt64Array(100) },
+  };
+  it('keeps everything under the limit', () => {
+    assert.equal(limitElements(tensors, 1000).note, undefined);
+  });
+  it('keeps the first rows of input and target alike, as views', () => {
+    const limited = limitElements(tensors, 255);
+    assert.deepEqual(limited.tensors.input.shape, [25, 10]);
+    assert.deepEqual(limited.tensors.target.shape, [25]);
+    assert.equal(limited.tensors.input.data[249], 249);
+    assert.equal(limited.tensors.input.data.buffer, tensors.input.data.buffer);
+    assert.match(limited.note!, /first 25 of 100 rows/);
+  });
+  it('refuses when one row alone is past the limit', () => {
+    assert.throws(() => limitElements(tensors, 5), TooLargeError);
+  });
+});
+
+describe('"Inspect loss" kernel code', () => {
+  const site = (overrides: Partial<LossCallSite>): LossCallSite => ({
+    loss: 'cross_entropy', framework: 'pytorch',
+    location: { cell: 2, range: { start: { line: 4, character: 7 }, end: { line: 4, character: 40 } } },
+    inputExpression: 'model(x)[:, :3]', targetExpression: 'y',
+    options: {}, inputFacts: [], targetFacts: [], ...overrides,
+  });
+  const helperSource = fs.readFileSync(path.join(root, 'python/loss_lens/__init__.py'), 'utf8');
+
+  it('refuses losses it cannot evaluate, pointing at the helper', () => {
+    assert.throws(() => kernelCaptureCode({ call: site({ loss: 'keras:sparse_categorical_crossentropy', framework: 'keras' }), callText: 'loss_fn(y, p)', cell: 0, notebook: 'n', folder: '/tmp', helperSource }),
+      (error: unknown) => error instanceof KernelCaptureError && /loss_lens\.capture/.test(error.message));
+    assert.throws(() => kernelCaptureCode({ call: site({ inputExpression: undefined }), callText: 'f(a, b)', cell: 0, notebook: 'n', folder: '/tmp', helperSource }), KernelCaptureError);
+  });
+
+  it('evaluates the call\'s arguments in the notebook namespace and writes a capture PyTorch agrees with', { skip: noTorch }, async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-kernel-'));
+    try {
+      const moduleCall = kernelCaptureCode({
+        call: site({ constructorLocation: { cell: 1, range: { start: { line: 0, character: 12 }, end: { line: 0, character: 60 } } } }),
+        callText: 'criterion(model(x)[:, :3], y)', cell: 2, notebook: 'file:///nb.ipynb', folder, helperSource,
+      });
+      const functionalCall = kernelCaptureCode({
+        call: site({ loss: 'binary_cross_entropy_with_logits', inputExpression: 's', targetExpression: 't', options: { pos_weight: 'pw * 2', reduction: "'sum'" } }),
+        callText: 'F.binary_cross_entropy_with_logits(s, t, pos_weight=pw * 2, reduction="sum")', cell: 3, notebook: 'file:///nb.ipynb', folder, helperSource,
+      });
+      // What the notebook's earlier cells defined, then the two generated snippets as the kernel would run them.
+      const script = [
+        'import json, torch, torch.nn as nn, torch.nn.functional as F',
+        'torch.manual_seed(3)',
+        'model = nn.Linear(5, 4)',
+        'x = torch.randn(16, 5)',
+        'y = torch.randint(0, 3, (16,))',
+        'criterion = nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5]), label_smoothing=0.05)',
+        's = torch.randn(8, 3, requires_grad=True)',
+        't = (torch.rand(8, 3) > 0.5).float()',
+        'pw = torch.tensor([1.0, 3.0, 0.5])',
+        'before = None',
+        'before = set(globals())',
+        moduleCall,
+        functionalCall,
+        'assert set(globals()) == before, "the capture code left names behind"',
+        'print("EXPECTED " + json.dumps([criterion(model(x)[:, :3], y).item(), F.binary_cross_entropy_with_logits(s, t, pos_weight=pw * 2, reduction="sum").item()]))',
+      ].join('\n');
+      const run = spawnSync(python, ['-c', script], { encoding: 'utf8', cwd: os.tmpdir() });
+      assert.equal(run.status, 0, run.stderr);
+      const folders = run.stdout.split('\n').filter((line) => line.startsWith('LOSS_LENS_CAPTURE ')).map((line) => capturedFolder(line));
+      const expected = JSON.parse(/^EXPECTED (.*)$/m.exec(run.stdout)![1]) as number[];
+      assert.equal(folders.length, 2);
+      for (const [index, captureFolder] of folders.entries()) {
+        const record = parseCaptureRecord(JSON.parse(fs.readFileSync(path.join(captureFolder!, 'manifest.json'), 'utf8')));
+        assert.equal(record.source.via, 'kernel');
+        assert.equal(record.source.cell, 2 + index);
+        const tensors = decodeCaptureTensors(record, (file) => new Uint8Array(fs.readFileSync(path.join(captureFolder!, file))));
+        const { result } = await computeCapturedLoss(record, tensors, 'js');
+        assert.ok(Math.abs(result.value! - expected[index]) <= 1e-5 * Math.abs(expected[index]), `${result.value} vs PyTorch ${expected[index]}`);
+      }
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
+import { elementwiseFacts, reductionFacts, withArrayLibrary } from './array-facts';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
 import {
@@ -807,7 +808,7 @@ export class Evaluator {
     }
     const lf = factsOf(left);
     const rf = factsOf(right);
-    const facts = withLossOf({}, left, right);
+    const facts = withLossOf(elementwiseFacts(left, right), left, right);
     if (operator === '*') {
       const logSide = lf.logOfProbabilities ?? rf.logOfProbabilities;
       if (logSide) facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
@@ -831,6 +832,21 @@ export class Evaluator {
       if (scaled.score?.value === 'logits') facts.score = scaled.score;
     }
     if (operator === '/' && right.kind === 'tensor' && lf.score?.value === 'logits') facts.score = lf.score;
+    // Arithmetic with a scalar keeps the shape (`torch.ones(C) * 2.0`).
+    const scalarLeft = left.kind === 'number';
+    const scalarRight = right.kind === 'number';
+    if ((scalarLeft || scalarRight) && ['+', '-', '*', '/', '**'].includes(operator)) {
+      const shaped = scalarLeft ? rf : lf;
+      if (shaped.rank) facts.rank = shaped.rank;
+      if (shaped.lastDim) facts.lastDim = shaped.lastDim;
+      if (shaped.trailingOne) facts.trailingOne = shaped.trailingOne;
+      if (shaped.library) facts.library = shaped.library;
+    }
+    // NumPy arithmetic stays NumPy (`counts.sum() / counts`): the array is made here.
+    const libraries = [lf.library?.value, rf.library?.value].filter((l) => l !== undefined);
+    if (libraries.length > 0 && libraries.every((l) => l === 'numpy') && (left.kind === 'tensor' || scalarLeft) && (right.kind === 'tensor' || scalarRight)) {
+      facts.library = { value: 'numpy', origins: [origin(node, 'a NumPy array computed here')] };
+    }
     if (left.kind === 'tensor' || right.kind === 'tensor' || Object.keys(facts).length > 0) return tensor(facts);
     return UNKNOWN;
   }
@@ -1169,7 +1185,7 @@ export class Evaluator {
     const layer = this.makeLayer(path, args, node);
     if (layer) return layer;
     const created = this.tensorConstructor(path, args, node);
-    if (created) return created;
+    if (created) return withArrayLibrary(path, created, node);
     switch (path) {
       case 'torch.argmax':
       case 'jax.numpy.argmax':
@@ -1222,6 +1238,15 @@ export class Evaluator {
   }
 
   private tensorConstructor(path: string, args: CallArguments, node: PyNode): Value | undefined {
+    const created = this.createTensor(path, args, node);
+    if (created?.kind !== 'tensor') return created;
+    const root = path.split('.')[0];
+    const library = root === 'numpy' ? 'numpy' : root === 'torch' ? 'torch' : root === 'jax' ? 'jax' : root === 'tensorflow' ? 'tensorflow' : undefined;
+    if (library) created.facts.library = { value: library, origins: [origin(node, `${library === 'numpy' ? 'a NumPy array' : `a ${library} tensor`} created here`)] };
+    return created;
+  }
+
+  private createTensor(path: string, args: CallArguments, node: PyNode): Value | undefined {
     const last = path.split('.').pop()!;
     const root = path.split('.')[0];
     const dtypeArgument = args.keywords.get('dtype');
@@ -1273,7 +1298,7 @@ export class Evaluator {
         });
       }
       if (['ones', 'zeros', 'randn', 'rand', 'full', 'empty'].includes(last)) {
-        const sizes = args.positional.length === 1 && (args.positional[0].value.kind === 'tuple' || args.positional[0].value.kind === 'list') ? (args.positional[0].value as { items: Value[] }).items : args.positional.slice(0, last === 'full' ? 1 : undefined).map((a) => a.value);
+        const sizes = (args.positional.length === 1 || last === 'full') && (args.positional[0]?.value.kind === 'tuple' || args.positional[0]?.value.kind === 'list') ? (args.positional[0].value as { items: Value[] }).items : args.positional.slice(0, last === 'full' ? 1 : undefined).map((a) => a.value);
         const facts: TensorFacts = {};
         const dtype = dtypeFact(root === 'torch' || root === 'numpy' ? 'float' : undefined, node);
         if (dtype) facts.dtype = dtype;
@@ -1357,7 +1382,11 @@ export class Evaluator {
       case 'item':
       case 'numpy':
       case 'tolist':
-        return tensor({ ...facts, detached: { value: true, origins: [origin(node, `\`.${method}()\` cuts the tensor from the graph`)] } });
+        return tensor({
+          ...facts,
+          detached: { value: true, origins: [origin(node, `\`.${method}()\` cuts the tensor from the graph`)] },
+          ...(method === 'numpy' ? { library: { value: 'numpy' as const, origins: [origin(node, 'a NumPy array made here')] } } : {}),
+        });
       case 'unsqueeze':
       case 'view':
       case 'reshape':
@@ -1593,7 +1622,7 @@ function predictedLabels(node: PyNode, message: string, dtype: DType): Value {
 function reduce(value: Value): Value {
   const facts = factsOf(value);
   if (facts.crossEntropyTerm) return tensor({ crossEntropyTerm: { ...facts.crossEntropyTerm, reduced: true }, lossOf: facts.lossOf });
-  return value.kind === 'tensor' ? tensor(withLossOf({}, value)) : UNKNOWN;
+  return value.kind === 'tensor' ? tensor(withLossOf(reductionFacts(value), value)) : UNKNOWN;
 }
 
 function dtypeOfText(text: string): DType | undefined {

@@ -51,10 +51,14 @@ export interface TensorFacts {
   predictedLabels?: Fact<true>;
   /** Cut from the autograd graph: `.detach()`, `.item()`, `.numpy()`, `.tolist()`. */
   detached?: Fact<true>;
+  /** A NumPy array, not a tensor (`np.array`, arithmetic on arrays): refused where PyTorch needs a tensor. */
+  numpyArray?: Fact<true>;
   /** `log` of probabilities (the softmax/sigmoid origins) — the ingredient of a hand-written cross-entropy. */
   logOfProbabilities?: Fact<true>;
   /** `target * log(p)`: a cross-entropy term; `reduced` once summed, averaged or negated. */
   crossEntropyTerm?: Fact<true> & { reduced: boolean };
+  /** Which array library holds the values: a NumPy array where PyTorch wants a tensor is a bug of its own. */
+  library?: Fact<'numpy' | 'torch' | 'tensorflow' | 'jax'>;
   /** The results of these loss calls flow into this tensor (for `.backward()`). */
   lossOf?: LossCallFacts[];
 }
@@ -257,8 +261,10 @@ export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
   facts.trailingOne = mergeFact(a.trailingOne, b.trailingOne);
   facts.predictedLabels = mergeFact(a.predictedLabels, b.predictedLabels);
   facts.detached = mergeFact(a.detached, b.detached);
+  facts.numpyArray = mergeFact(a.numpyArray, b.numpyArray);
   facts.logOfProbabilities = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
   facts.crossEntropyTerm = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);
+  facts.library = mergeFact(a.library, b.library);
   if (a.lossOf || b.lossOf) facts.lossOf = [...new Set([...(a.lossOf ?? []), ...(b.lossOf ?? [])])];
   for (const key of Object.keys(facts) as (keyof TensorFacts)[]) if (facts[key] === undefined) delete facts[key];
   return facts;

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CLIENT_NAME, CrashRestartHandler, RESTART_SERVER_COMMAND, SHOW_OUTPUT_COMMAND, createLanguageClient } from './languageClient';
 import { createStatusBar } from './statusBar';
+import { registerPanel } from './panel/register';
 
 let client: LanguageClient | undefined;
 
@@ -27,6 +28,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await startOrReport(output, () => (languageClient.isRunning() ? languageClient.restart() : languageClient.start()));
     }),
   );
+
+  registerPanel(context, languageClient);
 
   if (languageClient !== undefined) await startOrReport(output, () => languageClient.start());
 }

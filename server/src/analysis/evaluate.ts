@@ -1,5 +1,4 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
-import { elementwiseFacts, reductionFacts, withArrayLibrary } from './array-facts';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
 import {
@@ -808,7 +807,7 @@ export class Evaluator {
     }
     const lf = factsOf(left);
     const rf = factsOf(right);
-    const facts = withLossOf(elementwiseFacts(left, right), left, right);
+    const facts = withLossOf({}, left, right);
     if (operator === '*') {
       const logSide = lf.logOfProbabilities ?? rf.logOfProbabilities;
       if (logSide) facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
@@ -1185,7 +1184,7 @@ export class Evaluator {
     const layer = this.makeLayer(path, args, node);
     if (layer) return layer;
     const created = this.tensorConstructor(path, args, node);
-    if (created) return withArrayLibrary(path, created, node);
+    if (created) return created;
     switch (path) {
       case 'torch.argmax':
       case 'jax.numpy.argmax':
@@ -1622,7 +1621,8 @@ function predictedLabels(node: PyNode, message: string, dtype: DType): Value {
 function reduce(value: Value): Value {
   const facts = factsOf(value);
   if (facts.crossEntropyTerm) return tensor({ crossEntropyTerm: { ...facts.crossEntropyTerm, reduced: true }, lossOf: facts.lossOf });
-  return value.kind === 'tensor' ? tensor(withLossOf(reductionFacts(value), value)) : UNKNOWN;
+  // A reduction of a NumPy array (`counts.sum()`) is still NumPy.
+  return value.kind === 'tensor' ? tensor(withLossOf(facts.library ? { library: facts.library } : {}, value)) : UNKNOWN;
 }
 
 function dtypeOfText(text: string): DType | undefined {

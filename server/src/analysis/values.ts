@@ -51,8 +51,6 @@ export interface TensorFacts {
   predictedLabels?: Fact<true>;
   /** Cut from the autograd graph: `.detach()`, `.item()`, `.numpy()`, `.tolist()`. */
   detached?: Fact<true>;
-  /** A NumPy array, not a tensor (`np.array`, arithmetic on arrays): refused where PyTorch needs a tensor. */
-  numpyArray?: Fact<true>;
   /** `log` of probabilities (the softmax/sigmoid origins) — the ingredient of a hand-written cross-entropy. */
   logOfProbabilities?: Fact<true>;
   /** `target * log(p)`: a cross-entropy term; `reduced` once summed, averaged or negated. */
@@ -261,7 +259,6 @@ export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
   facts.trailingOne = mergeFact(a.trailingOne, b.trailingOne);
   facts.predictedLabels = mergeFact(a.predictedLabels, b.predictedLabels);
   facts.detached = mergeFact(a.detached, b.detached);
-  facts.numpyArray = mergeFact(a.numpyArray, b.numpyArray);
   facts.logOfProbabilities = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
   facts.crossEntropyTerm = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);
   facts.library = mergeFact(a.library, b.library);

@@ -49,6 +49,19 @@ import { logOfSigmoid } from './log-of-sigmoid';
 import { manualCrossEntropy } from './manual-cross-entropy';
 import { softmaxWithoutDim } from './softmax-without-dim';
 import { binaryCrossentropyMulticlass } from './binary-crossentropy-multiclass';
+import { floatClassIndexTarget } from './float-class-index-target';
+import { oneHotTargetToCrossEntropy } from './one-hot-target-to-cross-entropy';
+import { multiHotTargetToCrossEntropy } from './multi-hot-target-to-cross-entropy';
+import { integerTargetToBce } from './integer-target-to-bce';
+import { targetExtraDim } from './target-extra-dim';
+import { bceShapeMismatch } from './bce-shape-mismatch';
+import { sparseLabelMismatch } from './sparse-label-mismatch';
+import { singleLogitCrossEntropy } from './single-logit-cross-entropy';
+import { classWeightLength } from './class-weight-length';
+import { posWeightShape } from './pos-weight-shape';
+import { weightNotTensor } from './weight-not-tensor';
+import { argmaxIntoLoss } from './argmax-into-loss';
+import { detachedLossInput } from './detached-loss-input';
 
 /** Every static rule, run in this order: scores, targets, configuration. */
 export const RULES_IMPLEMENTED: readonly Rule[] = [
@@ -63,6 +76,19 @@ export const RULES_IMPLEMENTED: readonly Rule[] = [
   manualCrossEntropy,
   softmaxWithoutDim,
   binaryCrossentropyMulticlass,
+  floatClassIndexTarget,
+  oneHotTargetToCrossEntropy,
+  multiHotTargetToCrossEntropy,
+  integerTargetToBce,
+  targetExtraDim,
+  bceShapeMismatch,
+  sparseLabelMismatch,
+  singleLogitCrossEntropy,
+  classWeightLength,
+  posWeightShape,
+  weightNotTensor,
+  argmaxIntoLoss,
+  detachedLossInput,
 ];
 
 /** The whole catalogue: static rules, then the run-time checks. */

@@ -130,40 +130,47 @@ async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<Re
   return { label: 'js', precision: 'float64', tf: null };
 }
 
-/** One computation on a TensorFlow.js backend: device element losses, host reduction, host NaN decisions. */
+/** Smallest normal float32: GPUs flush smaller values to 0, whose log they get wrong (WebGL's log(0) is about -88). */
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/**
+ * Whether element i's loss must be decided on the host: GPUs have their own rules for NaN and infinities
+ * (WebGL's 0/0 is 1, its max ignores NaN) and for logs of 0 and of subnormals (BCE's -100 clamp).
+ */
+function hostDecides(plan: LossPlan, i: number, device: number, exact: number): boolean {
+  if (exact - exact !== 0 || device - device !== 0) return true;
+  if (plan.loss !== 'binary_cross_entropy') return false;
+  const p = plan.input[i];
+  return p < FLOAT32_MIN_NORMAL || p === 1;
+}
+
+function needsHostElements(plan: LossPlan, device: Float64Array): boolean {
+  for (let i = 0; i < device.length; i++) if (device[i] - device[i] !== 0) return true;
+  const arrays = plan.family === 'binary' ? [plan.input, plan.target] : [plan.input, plan.targetProbability ?? new Float64Array(0)];
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) return true;
+  }
+  if (plan.loss === 'binary_cross_entropy') {
+    for (let i = 0; i < plan.input.length; i++) if (plan.input[i] < FLOAT32_MIN_NORMAL || plan.input[i] === 1) return true;
+  }
+  return false;
+}
+
+/** One computation on a TensorFlow.js backend: device element losses, host reduction, host NaN and clamp decisions. */
 async function runOnTensorFlow(tfInstance: TensorFlow, plan: LossPlan, hostFallback: () => KernelOutput): Promise<KernelOutput> {
-  const device = await tfjsElementLosses(tfInstance, plan);
-  const values = Float64Array.from(device);
-  let total = 0;
-  let nonFinite = false;
-  for (let i = 0; i < values.length; i++) {
-    total += values[i];
-    if (values[i] - values[i] !== 0) nonFinite = true;
-  }
-  if (nonFinite || plan.input.length !== 0 && !allFinite(plan)) {
-    // GPUs have their own rules for NaN and infinities (WebGL's 0/0 is 1, max ignores NaN):
-    // elements whose exact loss is not finite take the host kernel's value.
+  const values = Float64Array.from(await tfjsElementLosses(tfInstance, plan));
+  if (needsHostElements(plan, values)) {
     const exact = hostFallback().values!;
-    total = 0;
-    for (let i = 0; i < values.length; i++) {
-      if (exact[i] - exact[i] !== 0 || values[i] - values[i] !== 0) values[i] = exact[i];
-      total += values[i];
-    }
+    for (let i = 0; i < values.length; i++) if (hostDecides(plan, i, values[i], exact[i])) values[i] = exact[i];
   }
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i];
   let denominator = 1;
   if (plan.reduction === 'mean') {
     if (plan.family === 'binary') denominator = values.length;
     else denominator = plan.targetKind === 'index' ? indexDenominator(plan) : plan.batch * plan.inner;
   }
   return { total, denominator, values: plan.reduction === 'none' ? values : null, gradient: null };
-}
-
-function allFinite(plan: LossPlan): boolean {
-  const arrays = plan.family === 'binary' ? [plan.input, plan.target] : [plan.input, plan.targetProbability ?? new Float64Array(0)];
-  for (const values of arrays) {
-    for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) return false;
-  }
-  return true;
 }
 
 function median(samples: number[]): number {

@@ -4,7 +4,7 @@
  * (no intermediate tensors: memory stays at the input's size), and the place where NaN, the mean's
  * 0/0 and the gradients are decided for every backend. Browser-safe.
  */
-import type { BinaryLossPlan, ClassLossPlan, FloatArray, LossPlan } from './validate';
+import type { BinaryLossPlan, ClassLossPlan, LossPlan } from './validate';
 
 export interface KernelOutput {
   /** Sum of the element losses, and the mean's denominator (1 for 'sum'). */
@@ -194,13 +194,4 @@ function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
   const e = Math.exp(v);
   return e / (1 + e);
-}
-
-/** True when any value is NaN or infinite; such rows are recomputed here rather than trusted to a GPU's rules. */
-export function hasNonFinite(values: FloatArray): boolean {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v - v !== 0) return true;
-  }
-  return false;
 }

@@ -1,0 +1,64 @@
+import type { PyNode } from '../parse/tree';
+import { factsOf, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from './values';
+
+/**
+ * What training loops iterate: datasets and data loaders, and what one iteration binds (`for images, labels in
+ * loader`). Classification datasets of torchvision and Keras give class indices as labels, so a `.float()` on those
+ * labels is known to be a cast of class indices.
+ */
+
+/** torchvision datasets whose samples are `(image, class index)`. */
+const TORCHVISION_CLASSIFICATION = new Set([
+  'ImageFolder', 'DatasetFolder', 'MNIST', 'FashionMNIST', 'KMNIST', 'EMNIST', 'QMNIST', 'CIFAR10', 'CIFAR100', 'SVHN', 'STL10', 'ImageNet',
+  'Food101', 'Flowers102', 'OxfordIIITPet', 'StanfordCars', 'Caltech101', 'Caltech256', 'GTSRB', 'Country211', 'DTD', 'EuroSAT',
+  'FGVCAircraft', 'PCAM', 'SUN397', 'USPS', 'SEMEION',
+]);
+
+/** Keras datasets whose `load_data()` gives integer class labels; CIFAR's labels are a column `[N, 1]`. */
+const KERAS_CLASSIFICATION = /^keras\.datasets\.(mnist|fashion_mnist|cifar10|cifar100)\.load_data$/;
+
+function classIndices(node: PyNode, message: string, shape?: { rank: number; lastDim?: number }): TensorFacts {
+  const origins = [{ node, message }];
+  const facts: TensorFacts = { encoding: { value: 'class-indices', origins }, dtype: { value: 'int', origins } };
+  if (shape) facts.rank = { value: shape.rank, origins };
+  if (shape?.lastDim !== undefined) facts.lastDim = { value: shape.lastDim, origins };
+  return facts;
+}
+
+/** `datasets.ImageFolder(..)`, `keras.datasets.mnist.load_data()`: undefined for anything else. */
+export function datasetOf(path: string, node: PyNode): Value | undefined {
+  const name = path.startsWith('torchvision.datasets.') ? path.slice('torchvision.datasets.'.length) : undefined;
+  if (name && TORCHVISION_CLASSIFICATION.has(name)) {
+    return { kind: 'iterable', element: { kind: 'tuple', items: [tensor({}), tensor(classIndices(node, `class indices from ${name}`))] } };
+  }
+  const keras = KERAS_CLASSIFICATION.exec(path);
+  if (keras) {
+    const column = keras[1].startsWith('cifar');
+    const labels = () => tensor(classIndices(node, `integer class labels from ${keras[1]}.load_data()`, column ? { rank: 2, lastDim: 1 } : { rank: 1 }));
+    const split = (): Value => ({ kind: 'tuple', items: [tensor({}), labels()] });
+    return { kind: 'tuple', items: [split(), split()] };
+  }
+  return undefined;
+}
+
+/** A DataLoader over samples: each batch stacks them, so a per-sample class index becomes a `[N]` vector. */
+export function loaderOver(samples: IterableValue): IterableValue {
+  const element = samples.element;
+  if (element.kind !== 'tuple' && element.kind !== 'list') return samples;
+  const items = element.items.map((item) => {
+    const facts = factsOf(item);
+    if (item.kind !== 'tensor' || facts.rank || facts.encoding?.value !== 'class-indices') return item;
+    return tensor({ ...facts, rank: { value: 1, origins: facts.encoding.origins } });
+  });
+  return { kind: 'iterable', element: { kind: 'tuple', items } };
+}
+
+/** What one iteration of a `for` loop over `value` binds. */
+export function iterationElement(value: Value): Value {
+  return value.kind === 'iterable' ? value.element : UNKNOWN;
+}
+
+/** `enumerate(iterable)`: pairs of a counter and the element. */
+export function enumerated(value: Value): Value {
+  return value.kind === 'iterable' ? { kind: 'iterable', element: { kind: 'tuple', items: [UNKNOWN, value.element] } } : UNKNOWN;
+}

@@ -56,7 +56,8 @@ export const floatClassIndexTarget: Rule = {
         node: site.target.node,
         framework: site.spec.framework,
         message: `${lossLabel(site)} takes class indices as int64, but this target holds class indices cast to float: PyTorch raises "expected scalar type Long but found Float". Keep the indices as .long().`,
-        related: relatedElsewhere(casts, site.target.node),
+        // The cast, and where the values were known to be class indices (a dataset, randint, argmax).
+        related: relatedElsewhere([...casts, ...target.encoding.origins], site.target.node),
         fix,
       });
     }

@@ -1,4 +1,5 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
+import { datasetOf, enumerated, iterationElement, loaderOver } from './datasets';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
 import {
@@ -13,6 +14,7 @@ import {
   type Expectation,
   type FunctionValue,
   type InstanceValue,
+  type IterableValue,
   type LayerValue,
   type LossCallFacts,
   type LossSpec,
@@ -20,6 +22,7 @@ import {
   type NodeEdit,
   type Origin,
   type ScoreKind,
+  type Scope,
   type TargetEncoding,
   type TensorFacts,
   type Value,
@@ -56,10 +59,23 @@ export interface ProgramFacts {
   moduleScope: Map<string, Value>;
 }
 
-interface Env {
-  vars: Map<string, Value>;
-  /** Variables of the enclosing function, for nested functions. */
-  closure: Map<string, Value> | null;
+type Env = Scope;
+
+function lookupIn(env: Env | null, name: string): Value | undefined {
+  for (let layer = env; layer; layer = layer.parent) {
+    const value = layer.vars.get(name);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Every binding visible in a scope (inner layers win). */
+function bindingsOf(env: Env | null): Map<string, Value> {
+  const layers: Map<string, Value>[] = [];
+  for (let layer = env; layer; layer = layer.parent) layers.push(layer.vars);
+  const all = new Map<string, Value>();
+  for (let i = layers.length - 1; i >= 0; i--) for (const [name, value] of layers[i]) all.set(name, value);
+  return all;
 }
 
 interface Frame {
@@ -98,6 +114,8 @@ const MODULE_BASES = new Set(['torch.nn.Module', 'pytorch_lightning.LightningMod
 const FLOAT_DTYPES = /(^|\.)(float|float16|float32|float64|half|double|bfloat16|FloatTensor|DoubleTensor|HalfTensor)$|^['"]float(16|32|64)?['"]$/;
 const INT_DTYPES = /(^|\.)(long|int|int8|int16|int32|int64|uint8|LongTensor|IntTensor)$|^['"]u?int(8|16|32|64)?['"]$/;
 const MAX_CALL_DEPTH = 8;
+/** Deeper expressions (10,000 nested parentheses) evaluate to unknown instead of overflowing the stack. */
+const MAX_EXPRESSION_DEPTH = 150;
 const MAX_EVALUATIONS_PER_FUNCTION = 12;
 
 function frameworkOfPath(path: string): Framework {
@@ -155,8 +173,10 @@ export class Evaluator {
   private readonly classes: ClassValue[] = [];
   private readonly prototypes = new Map<ClassValue, InstanceValue>();
   private readonly frames: Frame[] = [];
-  private moduleEnv: Env = { vars: new Map(), closure: null };
+  private moduleEnv: Env = { vars: new Map(), parent: null, closure: null };
   private steps = 0;
+  /** Nesting of expressions (and assignment patterns, ERROR nodes) under evaluation, bounded by MAX_EXPRESSION_DEPTH. */
+  private expressionDepth = 0;
   private truncated = false;
 
   constructor(
@@ -176,7 +196,7 @@ export class Evaluator {
       if (!(error instanceof BudgetExceeded)) throw error;
       this.truncated = true;
     }
-    return { units: this.units, lossCalls: this.lossCalls, lossObjects: this.lossObjects, events: this.events, truncated: this.truncated, moduleScope: this.moduleEnv.vars };
+    return { units: this.units, lossCalls: this.lossCalls, lossObjects: this.lossObjects, events: this.events, truncated: this.truncated, moduleScope: bindingsOf(this.moduleEnv) };
   }
 
   private tick(): void {
@@ -219,32 +239,45 @@ export class Evaluator {
   }
 
   private fork(env: Env): Env {
-    return { vars: new Map(env.vars), closure: env.closure };
+    return { vars: new Map(), parent: env, closure: env.closure };
   }
 
-  private merge(envs: (Env | null)[]): Env | null {
-    const live = envs.filter((e): e is Env => e !== null);
+  /**
+   * Joins the paths that reach the same point. `paths` are `base` itself or scopes forked from it (null: a path that
+   * returned, raised or jumped). Only names written on some path can differ; their merged values are written into
+   * `base`, which the caller continues with (the pre-branch state is not needed again).
+   */
+  private merge(base: Env, paths: (Env | null)[]): Env | null {
+    const live = paths.filter((e): e is Env => e !== null);
     if (live.length === 0) return null;
-    if (live.length === 1) return live[0];
-    const [first, ...rest] = live;
-    const vars = new Map<string, Value>();
-    const names = new Set<string>();
-    for (const e of live) for (const name of e.vars.keys()) names.add(name);
-    for (const name of names) {
+    const baseAndAncestors = new Set<Env>();
+    for (let layer: Env | null = base; layer; layer = layer.parent) baseAndAncestors.add(layer);
+    const written = new Set<string>();
+    for (const path of live) {
+      for (let layer: Env | null = path; layer && !baseAndAncestors.has(layer); layer = layer.parent) for (const name of layer.vars.keys()) written.add(name);
+    }
+    for (const name of written) {
       // A name bound on only some paths: the other paths would raise NameError, so the binding that exists is what reaches a use.
       let value: Value | undefined;
-      for (const e of live) {
-        const v = e.vars.get(name);
+      for (const path of live) {
+        const v = lookupIn(path, name);
         if (v === undefined) continue;
         value = value === undefined ? v : mergeValues(value, v);
       }
-      if (value !== undefined) vars.set(name, value);
+      if (value !== undefined) base.vars.set(name, value);
     }
-    void rest;
-    return { vars, closure: first.closure };
+    return base;
   }
 
   private execStatement(node: PyNode, env: Env): Env | null {
+    if (this.expressionDepth >= MAX_EXPRESSION_DEPTH) return env;
+    this.expressionDepth++;
+    const next = this.execStatementKind(node, env);
+    this.expressionDepth--;
+    return next;
+  }
+
+  private execStatementKind(node: PyNode, env: Env): Env | null {
     this.tick();
     switch (node.type) {
       case 'expression_statement': {
@@ -313,7 +346,7 @@ export class Evaluator {
           const consequence = child(alternative, 'consequence');
           if (consequence) branches.push(this.execBlock(consequence, this.fork(env)));
         }
-        return this.merge(branches);
+        return this.merge(env, branches);
       }
       case 'block':
         return this.execBlock(node, env);
@@ -355,20 +388,21 @@ export class Evaluator {
       }
     }
     if (!hasElse) branches.push(env);
-    return this.merge(branches);
+    return this.merge(env, branches);
   }
 
   private execLoop(node: PyNode, env: Env): Env | null {
+    let iterated: Value = UNKNOWN;
     if (node.type === 'for_statement') {
       const right = child(node, 'right');
-      if (right) this.evalExpr(right, env);
+      if (right) iterated = this.evalExpr(right, env);
     } else {
       const condition = child(node, 'condition');
       if (condition) this.evalExpr(condition, env);
     }
     const bodyEnv = this.fork(env);
     const left = child(node, 'left');
-    if (left) this.assign(left, UNKNOWN, bodyEnv);
+    if (left) this.assign(left, iterationElement(iterated), bodyEnv);
     const frame = this.frames[this.frames.length - 1];
     const exitStack = frame ? frame.loopExits : this.moduleLoopExits;
     exitStack.push([]);
@@ -376,7 +410,7 @@ export class Evaluator {
     const end = body ? this.execBlock(body, bodyEnv) : bodyEnv;
     const exits = exitStack.pop() ?? [];
     // The body runs zero or more times: what holds after the loop holds on entry and after every iteration.
-    let after = this.merge([env, end, ...exits]);
+    let after = this.merge(env, [env, end, ...exits]);
     const alternative = child(node, 'alternative');
     const elseBody = alternative ? child(alternative, 'body') : undefined;
     if (elseBody && after) after = this.execBlock(elseBody, after);
@@ -391,7 +425,9 @@ export class Evaluator {
     let finallyClause: PyNode | undefined;
     for (const clause of node.children) {
       if (clause.type === 'except_clause' || clause.type === 'except_group_clause') {
-        const handlerStart = this.merge([env, afterBody]) ?? env;
+        // A handler starts from what holds both before and after the body (the exception may come from anywhere in it).
+        const handlerStart = this.fork(env);
+        this.merge(handlerStart, [handlerStart, afterBody]);
         const block = clause.children.find((c) => c.type === 'block');
         branches.push(block ? this.execBlock(block, this.fork(handlerStart)) : handlerStart);
       } else if (clause.type === 'else_clause') {
@@ -399,7 +435,7 @@ export class Evaluator {
         if (normal && elseBody) normal = this.execBlock(elseBody, normal);
       } else if (clause.type === 'finally_clause') finallyClause = clause;
     }
-    let after = this.merge([normal, ...branches]);
+    let after = this.merge(env, [normal, ...branches]);
     const finallyBlock = finallyClause?.children.find((c) => c.type === 'block');
     if (after && finallyBlock) after = this.execBlock(finallyBlock, after);
     return after;
@@ -441,7 +477,8 @@ export class Evaluator {
       kind: 'function',
       node,
       name,
-      closure: this.isModuleLevel() && !owner ? null : env.vars,
+      // Methods see the scope around their class, not the class body; module-level functions read globals at call time.
+      closure: owner ? env.closure : this.isModuleLevel() ? null : env,
       owner,
       evaluations: 0,
     };
@@ -467,7 +504,7 @@ export class Evaluator {
     this.classes.push(cls);
     env.vars.set(name, cls);
     const body = child(node, 'body');
-    const classEnv: Env = { vars: new Map(), closure: env.vars };
+    const classEnv: Env = { vars: new Map(), parent: null, closure: this.isModuleLevel() ? null : env };
     for (const statement of body ? namedChildren(body) : []) {
       let definition = statement;
       if (statement.type === 'decorated_definition') definition = child(statement, 'definition') ?? statement;
@@ -509,7 +546,7 @@ export class Evaluator {
     if (fn.evaluations >= MAX_EVALUATIONS_PER_FUNCTION) return fn.returnSummary ?? UNKNOWN;
     fn.evaluations++;
     const vars = new Map<string, Value>();
-    const env: Env = { vars, closure: fn.closure };
+    const env: Env = { vars, parent: null, closure: fn.closure };
     const parameters = child(fn.node, 'parameters');
     const positional = [...args.positional];
     let first = true;
@@ -537,7 +574,7 @@ export class Evaluator {
       const keyword = args.keywords.get(name);
       const argument = keyword ?? positional.shift();
       if (argument) vars.set(name, argument.value);
-      else vars.set(name, defaultNode ? this.evalExpr(defaultNode, { vars: new Map(), closure: fn.closure }) : UNKNOWN);
+      else vars.set(name, defaultNode ? this.evalExpr(defaultNode, { vars: new Map(), parent: null, closure: fn.closure }) : UNKNOWN);
     }
     const frame: Frame = { fn, returns: [], loopExits: [] };
     this.frames.push(frame);
@@ -556,6 +593,13 @@ export class Evaluator {
   // ---------------------------------------------------------------- assignment
 
   private assign(target: PyNode, value: Value, env: Env): void {
+    if (this.expressionDepth >= MAX_EXPRESSION_DEPTH) return;
+    this.expressionDepth++;
+    this.assignPattern(target, value, env);
+    this.expressionDepth--;
+  }
+
+  private assignPattern(target: PyNode, value: Value, env: Env): void {
     switch (target.type) {
       case 'identifier':
         env.vars.set(textOf(target), value);
@@ -631,13 +675,23 @@ export class Evaluator {
   }
 
   private lookup(name: string, env: Env): Value {
-    const value = env.vars.get(name) ?? env.closure?.get(name) ?? this.moduleEnv.vars.get(name);
+    let value = lookupIn(env, name);
+    for (let scope = env.closure; value === undefined && scope; scope = scope.closure) value = lookupIn(scope, name);
+    value ??= lookupIn(this.moduleEnv, name);
     if (value) return value;
     const conventional = CONVENTIONAL_ALIASES[name];
     return conventional ? { kind: 'ref', path: conventional } : UNKNOWN;
   }
 
   evalExpr(node: PyNode, env: Env): Value {
+    if (this.expressionDepth >= MAX_EXPRESSION_DEPTH) return UNKNOWN;
+    this.expressionDepth++;
+    const value = this.evalExpression(node, env);
+    this.expressionDepth--;
+    return value;
+  }
+
+  private evalExpression(node: PyNode, env: Env): Value {
     this.tick();
     switch (node.type) {
       case 'identifier':
@@ -929,9 +983,19 @@ export class Evaluator {
         return forward ? this.invoke(forward, callee, args, node) : UNKNOWN;
       }
       default:
+        if (callee.kind === 'unknown' && fnNode.type === 'identifier' && textOf(fnNode) === 'enumerate') return enumerated(args.positional[0]?.value ?? UNKNOWN);
         for (const argument of args.positional) this.markIfBackward(argument.value, fnNode);
         return UNKNOWN;
     }
+  }
+
+  /** What iterating a dataset yields: a known dataset's samples, or `__getitem__` of a user `Dataset` class. */
+  private samplesOf(dataset: Value, call: PyNode): IterableValue | undefined {
+    if (dataset.kind === 'iterable') return dataset;
+    if (dataset.kind !== 'instance') return undefined;
+    const getItem = this.findMethod(dataset.cls, '__getitem__');
+    if (!getItem) return undefined;
+    return { kind: 'iterable', element: this.invoke(getItem, dataset, { positional: [{ value: UNKNOWN }], keywords: new Map() }, call) };
   }
 
   /** Applying a layer (or a model made of layers); activation layers called directly can be dropped at the call. */
@@ -1149,7 +1213,7 @@ export class Evaluator {
 
   /** How to spell PyTorch's logsigmoid with the names this program has bound (`F.logsigmoid`, `torch.nn.functional.logsigmoid`). */
   private logSigmoidSpelling(env: Env | undefined): string | undefined {
-    const scopes = [env?.vars, env?.closure, this.moduleEnv.vars];
+    const scopes = [env ? bindingsOf(env) : undefined, env?.closure ? bindingsOf(env.closure) : undefined, bindingsOf(this.moduleEnv)];
     for (const scope of scopes) {
       for (const [name, value] of scope ?? []) {
         if (value.kind !== 'ref') continue;
@@ -1185,6 +1249,12 @@ export class Evaluator {
     if (layer) return layer;
     const created = this.tensorConstructor(path, args, node);
     if (created) return created;
+    const dataset = datasetOf(path, node);
+    if (dataset) return dataset;
+    if (path === 'torch.utils.data.DataLoader') {
+      const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN, node);
+      if (samples) return loaderOver(samples);
+    }
     switch (path) {
       case 'torch.argmax':
       case 'jax.numpy.argmax':

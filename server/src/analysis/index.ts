@@ -45,9 +45,13 @@ export class LossLensAnalyzer implements Analyzer {
         truncated = true;
         break;
       }
-      let parsed = this.cache.get(sanitize(unit.text));
+      let parsed = this.cache.get(sanitize(unit.text), false, deadline);
       // Two cells with the same text need distinct trees: locations map trees back to cells.
-      if (cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), true);
+      if (parsed && cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), true, deadline);
+      if (!parsed) {
+        truncated = true;
+        break;
+      }
       units.push(parsed);
       cellOf.set(parsed, unit.cell);
       if (parsed.hasError) {

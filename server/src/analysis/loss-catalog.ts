@@ -131,9 +131,23 @@ const PATH_ALIASES: [string, string][] = [
   ['keras.utils.np_utils', 'keras.utils'],
 ];
 
+const ALIAS_ROOTS = new Set(PATH_ALIASES.map(([prefix]) => prefix.split('.')[0]));
+
+const normalized = new Map<string, string>();
+
 export function normalizePath(path: string): string {
+  const dot = path.indexOf('.');
+  if (!ALIAS_ROOTS.has(dot < 0 ? path : path.slice(0, dot))) return path;
+  let result = normalized.get(path);
+  if (result !== undefined) return result;
+  result = path;
   for (const [prefix, replacement] of PATH_ALIASES) {
-    if (path === prefix || path.startsWith(prefix + '.')) return replacement + path.slice(prefix.length);
+    if (path === prefix || path.startsWith(prefix + '.')) {
+      result = replacement + path.slice(prefix.length);
+      break;
+    }
   }
-  return path;
+  // Paths come from source text: bound the cache so a huge generated file cannot grow it without limit.
+  if (normalized.size < 10_000) normalized.set(path, result);
+  return result;
 }

@@ -135,12 +135,23 @@ export interface FunctionValue {
   kind: 'function';
   node: PyNode;
   name: string;
-  closure: Map<string, Value> | null;
+  closure: Scope | null;
   /** The class a method belongs to. */
   owner?: ClassValue;
   /** Set once the body was evaluated at least once (unevaluated functions are evaluated at the end). */
   evaluations: number;
   returnSummary?: Value;
+}
+
+/**
+ * A scope as layers: a branch forks a new empty layer over its parent, so forking costs nothing; merging writes the
+ * merged values of the names the branches wrote back into the parent (`Evaluator.merge`).
+ */
+export interface Scope {
+  vars: Map<string, Value>;
+  parent: Scope | null;
+  /** The scope of the enclosing function, for nested functions and class bodies. */
+  closure: Scope | null;
 }
 
 export interface ClassValue {
@@ -166,8 +177,15 @@ export interface BoundMethodValue {
   fn: FunctionValue;
 }
 
+/** What a `for` loop over a dataset or DataLoader binds at each iteration (`datasets.ts`). */
+export interface IterableValue {
+  kind: 'iterable';
+  element: Value;
+}
+
 export type Value =
   | UnknownValue
+  | IterableValue
   | TensorValue
   | RefValue
   | NumberValue
@@ -250,20 +268,32 @@ function mergeFact<T, F extends Fact<T>>(a: F | undefined, b: F | undefined, ext
 }
 
 export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
+  if (a === b) return a;
   const facts: TensorFacts = {};
-  facts.score = mergeFact(a.score, b.score, (x, y) => x.activation === y.activation);
-  facts.encoding = mergeFact(a.encoding, b.encoding);
-  facts.dtype = mergeFact(a.dtype, b.dtype);
-  facts.rank = mergeFact(a.rank, b.rank);
-  facts.lastDim = mergeFact(a.lastDim, b.lastDim);
-  facts.trailingOne = mergeFact(a.trailingOne, b.trailingOne);
-  facts.predictedLabels = mergeFact(a.predictedLabels, b.predictedLabels);
-  facts.detached = mergeFact(a.detached, b.detached);
-  facts.logOfProbabilities = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
-  facts.crossEntropyTerm = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);
-  facts.library = mergeFact(a.library, b.library);
-  if (a.lossOf || b.lossOf) facts.lossOf = [...new Set([...(a.lossOf ?? []), ...(b.lossOf ?? [])])];
-  for (const key of Object.keys(facts) as (keyof TensorFacts)[]) if (facts[key] === undefined) delete facts[key];
+  // Assign only the facts both paths agree on: objects that never get undefined-valued keys stay fast.
+  const score = mergeFact(a.score, b.score, (x, y) => x.activation === y.activation);
+  if (score) facts.score = score;
+  const encoding = mergeFact(a.encoding, b.encoding);
+  if (encoding) facts.encoding = encoding;
+  const dtype = mergeFact(a.dtype, b.dtype);
+  if (dtype) facts.dtype = dtype;
+  const rank = mergeFact(a.rank, b.rank);
+  if (rank) facts.rank = rank;
+  const lastDim = mergeFact(a.lastDim, b.lastDim);
+  if (lastDim) facts.lastDim = lastDim;
+  const trailingOne = mergeFact(a.trailingOne, b.trailingOne);
+  if (trailingOne) facts.trailingOne = trailingOne;
+  const predicted = mergeFact(a.predictedLabels, b.predictedLabels);
+  if (predicted) facts.predictedLabels = predicted;
+  const detached = mergeFact(a.detached, b.detached);
+  if (detached) facts.detached = detached;
+  const logOf = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
+  if (logOf) facts.logOfProbabilities = logOf;
+  const term = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);
+  if (term) facts.crossEntropyTerm = term;
+  const library = mergeFact(a.library, b.library);
+  if (library) facts.library = library;
+  if (a.lossOf || b.lossOf) facts.lossOf = a.lossOf && b.lossOf && a.lossOf === b.lossOf ? a.lossOf : [...new Set([...(a.lossOf ?? []), ...(b.lossOf ?? [])])];
   return facts;
 }
 

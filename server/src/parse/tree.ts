@@ -16,6 +16,8 @@ export interface PyNode {
   start: number;
   end: number;
   children: PyNode[];
+  /** The named children, computed on first use (`namedChildren`). */
+  namedChildren?: PyNode[];
   parent: PyNode | null;
   unit: ParsedText;
 }
@@ -43,7 +45,7 @@ export function child(node: PyNode, field: string): PyNode | undefined {
 }
 
 export function namedChildren(node: PyNode): PyNode[] {
-  return node.children.filter((c) => c.named && c.type !== 'comment');
+  return (node.namedChildren ??= node.children.filter((c) => c.named));
 }
 
 function computeLineStarts(text: string): number[] {
@@ -74,7 +76,8 @@ export function offsetAt(unit: ParsedText, position: Position): number {
 
 const IGNORE_FILE = /^\s*#\s*loss-lens:\s*ignore-file\b/;
 
-function convert(parser: Parser, text: string): ParsedText {
+/** Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated). */
+function convert(parser: Parser, text: string, deadline: number): ParsedText | undefined {
   const lineStarts = computeLineStarts(text);
   const firstLine = text.slice(0, lineStarts[1] ?? text.length);
   const masked = maskIPython(text);
@@ -91,31 +94,44 @@ function convert(parser: Parser, text: string): ParsedText {
     unit.root = emptyRoot;
     return unit;
   }
-  const tree = parser.parse(masked.text);
-  if (!tree) {
-    unit.root = emptyRoot;
-    unit.hasError = true;
-    return unit;
-  }
+  // Returning true from the progress callback cancels the parse: a huge input cannot hold the analysis past its budget.
+  const tree = parser.parse(masked.text, null, { progressCallback: () => Date.now() > deadline });
+  if (!tree) return undefined;
   try {
+    const language = tree.language;
     const cursor = tree.walk();
+    // Numeric ids and per-language tables: every cursor property is a call into wasm, strings cost extra.
+    const typeNames: string[] = language.types;
+    const fieldNames: (string | null)[] = language.fields;
+    const namedById: boolean[] = [];
+    const isNamed = (id: number): boolean => (namedById[id] ??= language.nodeTypeIsNamed(id));
     const root: PyNode = { type: cursor.nodeType, named: true, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: null, unit };
     let current = root;
+    let visited = 0;
     // Depth-first with an explicit parent chain instead of recursion.
     if (cursor.gotoFirstChild()) {
       for (;;) {
-        const type = cursor.nodeType;
+        if ((++visited & 4095) === 0 && Date.now() > deadline) {
+          cursor.delete();
+          return undefined;
+        }
+        const typeId = cursor.nodeTypeId;
+        const type = typeNames[typeId] || 'ERROR';
+        const start = cursor.startIndex;
+        const end = cursor.endIndex;
         const node: PyNode = {
           type,
-          named: cursor.nodeIsNamed,
-          field: cursor.currentFieldName,
-          start: cursor.startIndex,
-          end: cursor.endIndex,
+          named: type === 'ERROR' || isNamed(typeId),
+          field: fieldNames[cursor.currentFieldId] ?? null,
+          start,
+          end,
           children: [],
+          namedChildren: undefined,
           parent: current,
           unit,
         };
-        if (type === 'ERROR' || cursor.nodeIsMissing) {
+        // Only zero-width nodes can be MISSING: ask tree-sitter about those alone.
+        if (type === 'ERROR' || (start === end && cursor.nodeIsMissing)) {
           unit.hasError = true;
           unit.errorNodes.push(node);
         }
@@ -125,7 +141,7 @@ function convert(parser: Parser, text: string): ParsedText {
           continue;
         }
         while (!cursor.gotoNextSibling()) {
-          if (!cursor.gotoParent() || current === root) {
+          if (current === root || !cursor.gotoParent()) {
             cursor.delete();
             unit.root = root;
             return unit;
@@ -156,7 +172,11 @@ export class ParseCache {
     private readonly capacity = 512,
   ) {}
 
-  get(text: string, fresh = false): ParsedText {
+  /**
+   * The parsed unit for this text: from the cache unless `fresh` (a second cell with the same text needs its own
+   * tree). Undefined when `deadline` (ms since the epoch) passed before parsing finished; such results are not cached.
+   */
+  get(text: string, fresh = false, deadline = Infinity): ParsedText | undefined {
     if (!fresh) {
       const cached = this.entries.get(text);
       if (cached) {
@@ -167,8 +187,8 @@ export class ParseCache {
       }
     }
     this.parses++;
-    const parsed = convert(this.parser, text);
-    if (fresh) return parsed;
+    const parsed = convert(this.parser, text, deadline);
+    if (fresh || !parsed) return parsed;
     this.entries.set(text, parsed);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;

@@ -25,8 +25,23 @@ function classIndices(node: PyNode, message: string, shape?: { rank: number; las
   return facts;
 }
 
-/** `datasets.ImageFolder(..)`, `keras.datasets.mnist.load_data()`: undefined for anything else. */
+/** scikit-learn calls that return labels or class weights as NumPy arrays. */
+const SKLEARN_CLASS_WEIGHTS = new Set(['sklearn.utils.class_weight.compute_class_weight', 'sklearn.utils.compute_class_weight']);
+const SKLEARN_LABEL_ENCODING = /^sklearn\.preprocessing\.LabelEncoder\(\)\.(fit_transform|transform)$/;
+
+/**
+ * Values that data libraries are known to return: `datasets.ImageFolder(..)`, `keras.datasets.mnist.load_data()`,
+ * `compute_class_weight(..)`, `LabelEncoder().fit_transform(..)`; undefined for anything else.
+ */
 export function datasetOf(path: string, node: PyNode): Value | undefined {
+  if (SKLEARN_CLASS_WEIGHTS.has(path)) {
+    const origins = [{ node, message: 'a NumPy array from compute_class_weight' }];
+    return tensor({ library: { value: 'numpy', origins }, dtype: { value: 'float', origins }, rank: { value: 1, origins } });
+  }
+  if (SKLEARN_LABEL_ENCODING.test(path)) {
+    const facts = classIndices(node, 'class indices from LabelEncoder', { rank: 1 });
+    return tensor({ ...facts, library: { value: 'numpy', origins: [{ node, message: 'a NumPy array from LabelEncoder' }] } });
+  }
   const name = path.startsWith('torchvision.datasets.') ? path.slice('torchvision.datasets.'.length) : undefined;
   if (name && TORCHVISION_CLASSIFICATION.has(name)) {
     return { kind: 'iterable', element: { kind: 'tuple', items: [tensor({}), tensor(classIndices(node, `class indices from ${name}`))] } };

@@ -96,7 +96,11 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
   }
   // Returning true from the progress callback cancels the parse: a huge input cannot hold the analysis past its budget.
   const tree = parser.parse(masked.text, null, { progressCallback: () => Date.now() > deadline });
-  if (!tree) return undefined;
+  if (!tree) {
+    // A cancelled parser resumes the old parse on its next call unless reset.
+    parser.reset();
+    return undefined;
+  }
   try {
     const language = tree.language;
     const cursor = tree.walk();

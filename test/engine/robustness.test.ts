@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { createAnalyzer, type LossLensAnalyzer } from '../../server/src/analysis/index';
+import type { AnalysisResult } from '../../server/src/analysis/types';
+
+/** Bad inputs: the analysis never crashes or hangs, analyses what parses, and says when it was cut short. */
+let analyzer: LossLensAnalyzer;
+before(async () => {
+  analyzer = await createAnalyzer();
+});
+
+const SOFTMAX_BUG = 'import torch.nn.functional as F\nprobs = F.softmax(z, dim=1)\nloss = F.cross_entropy(probs, y)\n';
+
+function analyzeFile(text: string, timeBudgetMs?: number): { result: AnalysisResult; ms: number } {
+  const start = Date.now();
+  const result = analyzer.analyze({ kind: 'file', units: [{ text }] }, timeBudgetMs === undefined ? {} : { timeBudgetMs });
+  return { result, ms: Date.now() - start };
+}
+
+function rulesOf(result: AnalysisResult): string[] {
+  return result.findings.map((f) => `${f.location.range.start.line}:${f.rule}`);
+}
+
+test('10,000 nested parentheses: no stack overflow, the code after them is still analysed', () => {
+  const { result } = analyzeFile(`x = ${'('.repeat(10_000)}1${')'.repeat(10_000)}\n${SOFTMAX_BUG}`);
+  assert.deepEqual(rulesOf(result), ['3:softmax-before-cross-entropy']);
+});
+
+test('10,000 nested calls and a 20,000-term sum: no stack overflow', () => {
+  const nestedCalls = `x = ${'F.softmax('.repeat(10_000)}z${', dim=1)'.repeat(10_000)}\n`;
+  assert.doesNotThrow(() => analyzeFile(nestedCalls));
+  const { result } = analyzeFile(`x = ${Array(20_000).fill('a').join(' + ')}\n${SOFTMAX_BUG}`);
+  assert.deepEqual(rulesOf(result), ['3:softmax-before-cross-entropy']);
+});
+
+test('deeply nested blocks and patterns do not overflow the stack', () => {
+  const blocks = Array.from({ length: 300 }, (_, depth) => `${' '.repeat(depth)}if x:\n`).join('') + `${' '.repeat(300)}pass\n`;
+  assert.doesNotThrow(() => analyzeFile(blocks + SOFTMAX_BUG));
+  const pattern = `${'('.repeat(5_000)}a${')'.repeat(5_000)} = 1\n`;
+  assert.doesNotThrow(() => analyzeFile(pattern));
+});
+
+test('syntax errors: the statements that parse are analysed, and the broken unit is reported', () => {
+  const { result } = analyzeFile(`import torch.nn.functional as F\ndef broken(:\n    pass\nprobs = F.softmax(z, dim=1)\nloss = F.cross_entropy(probs, y)\nclass (\n`);
+  assert.deepEqual(rulesOf(result), ['4:softmax-before-cross-entropy']);
+  assert.ok(result.parseErrors.length > 0);
+});
+
+test('binary bytes and NUL characters: no crash', () => {
+  const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919 + 13) % 256)).toString('latin1');
+  const { result } = analyzeFile(bytes);
+  assert.equal(result.truncated, false);
+  assert.ok(result.parseErrors.length > 0);
+  const { result: withNul } = analyzeFile(`\0\0${SOFTMAX_BUG}\0`);
+  assert.deepEqual(rulesOf(withNul), ['2:softmax-before-cross-entropy']);
+});
+
+test('a 5 MB file stops at the time budget and says so', () => {
+  const block = [
+    'class Net{i}(nn.Module):',
+    '    def forward(self, x):',
+    '        return F.softmax(self.fc(x), dim=1)',
+    'model{i} = Net{i}()',
+    'for x, y in loader:',
+    '    loss = criterion(model{i}(x), y)',
+    '    loss.backward()',
+    '',
+  ].join('\n');
+  let text = 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\n';
+  for (let i = 0; text.length < 5_000_000; i++) text += block.replace(/\{i\}/g, String(i));
+  const { result, ms } = analyzeFile(text, 300);
+  assert.equal(result.truncated, true);
+  // Generous bound: the machine is shared; what matters is that the analysis does not run on for the whole file.
+  assert.ok(ms < 5_000, `took ${ms} ms with a 300 ms budget`);
+});
+
+test('a budget that runs out during evaluation keeps the findings so far and flags truncated', () => {
+  const lines = ['import torch.nn.functional as F'];
+  for (let i = 0; i < 4_000; i++) lines.push(`p${i} = F.softmax(z, dim=1)`, `l${i} = F.cross_entropy(p${i}, y)`);
+  const text = `${lines.join('\n')}\n`;
+  analyzeFile(text); // parse once: the second analysis reuses the tree and is cut during evaluation.
+  const { result } = analyzeFile(text, 1);
+  assert.equal(result.truncated, true);
+  assert.ok(result.findings.length < 4_000);
+  const { result: full } = analyzeFile(text, 60_000);
+  assert.equal(full.truncated, false);
+  assert.equal(full.findings.length, 4_000);
+});

@@ -6,8 +6,11 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection, createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { createAnalyzer } from './analysis';
+import { LossLensAnalyzer } from './analysis';
+import type { AnalyzerFactory } from './lsp/analyzers';
 import { LossLensSession } from './lsp/session';
+import { loadPythonParser } from './parse/parser';
+import { ParseCache } from './parse/tree';
 
 /**
  * The rule's documentation page shipped with the extension. `__dirname` is `server/out` in the bundle and
@@ -17,8 +20,14 @@ function ruleDocumentation(rule: string): string {
   return pathToFileURL(path.join(__dirname, '../../docs/rules', `${rule}.md`)).href;
 }
 
+/** The engine with a parse cache of the size the session asks for (one per open document; see lsp/analyzers.ts). */
+async function loadEngine(): Promise<AnalyzerFactory> {
+  const parser = await loadPythonParser();
+  return (cacheCapacity) => new LossLensAnalyzer(new ParseCache(parser, cacheCapacity));
+}
+
 export function startServer(connection: Connection): void {
-  new LossLensSession(connection, { createAnalyzer, ruleDocumentation }).start();
+  new LossLensSession(connection, { loadEngine, ruleDocumentation }).start();
 }
 
 const USAGE = 'Usage: node server/out/server.js --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n';

@@ -135,9 +135,11 @@ export class LspTestClient {
   }
 
   /** Waits for the `ready` status of a target at (at least) the given version, arriving after status number `after`. */
-  waitForReady(uri: string, version: number, after = 0): Promise<StatusParams> {
-    return this.waitFor(`analysis of ${uri} v${version}`, () =>
-      this.statuses.slice(after).find((status) => status.uri === uri && status.state !== 'analysing' && (status.version ?? -1) >= version),
+  waitForReady(uri: string, version: number, after = 0, timeoutMs = 10_000): Promise<StatusParams> {
+    return this.waitFor(
+      `analysis of ${uri} v${version}`,
+      () => this.statuses.slice(after).find((status) => status.uri === uri && status.state !== 'analysing' && (status.version ?? -1) >= version),
+      timeoutMs,
     );
   }
 

@@ -6,7 +6,7 @@ import {
   InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import type { AnalysisOptions, AnalysisResult, Analyzer } from '../analysis/types';
+import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import {
   CONFIGURATION_SECTION,
   DocumentLossCall,
@@ -17,6 +17,7 @@ import {
   StatusNotification,
   StatusParams,
 } from '../protocol';
+import { AnalyzerFactory, TargetAnalyzers } from './analyzers';
 import { AnalysedProgram, codeActions } from './codeActions';
 import { diagnosticsByUri, uriOfLocation } from './diagnostics';
 import { DocumentStore } from './documentStore';
@@ -29,16 +30,16 @@ const DEFAULT_DEBOUNCE_MS = 150;
 const ANALYSIS_TIME_BUDGET_MS = 3000;
 
 export interface SessionOptions {
-  /** Loads the engine; called once, during `initialize`. */
-  createAnalyzer: () => Promise<Analyzer>;
+  /** Loads the engine (once, during `initialize`) and returns how to make an analyzer with a given parse-cache capacity. */
+  loadEngine: () => Promise<AnalyzerFactory>;
   /** The `codeDescription.href` of a rule. */
   ruleDocumentation: (rule: string) => string;
 }
 
 interface TargetState extends AnalysedProgram {
   settingsGeneration: number;
-  /** URIs that last received a non-empty diagnostics list from this target. */
-  publishedUris: Set<string>;
+  /** What each URI of this target last received (serialised), for URIs whose last list was not empty. */
+  published: Map<string, string>;
 }
 
 function errorText(error: unknown): string {
@@ -53,7 +54,7 @@ function errorText(error: unknown): string {
 export class LossLensSession {
   private readonly store = new DocumentStore();
   private readonly states = new Map<string, TargetState>();
-  private analyzer: Analyzer | undefined;
+  private analyzers: TargetAnalyzers | undefined;
   private readonly scheduler = new AnalysisScheduler(DEFAULT_DEBOUNCE_MS, (key) => this.analyzeTarget(key), (key, error) => this.analysisFailed(key, error));
   private analysisOptions: AnalysisOptions = {};
   private settingsGeneration = 0;
@@ -102,7 +103,7 @@ export class LossLensSession {
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     try {
-      this.analyzer = await this.options.createAnalyzer();
+      this.analyzers = new TargetAnalyzers(await this.options.loadEngine());
     } catch (error) {
       // Without the engine the server still answers (with no findings) so the editor is not left hanging.
       this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
@@ -158,7 +159,8 @@ export class LossLensSession {
     this.scheduler.cancel(key);
     const state = this.states.get(key);
     this.states.delete(key);
-    for (const uri of state?.publishedUris ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.analyzers?.delete(key);
+    for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }
 
@@ -175,14 +177,14 @@ export class LossLensSession {
     let result: AnalysisResult;
     let failure: string | undefined;
     try {
-      if (!this.analyzer) throw new Error('the analysis engine is not loaded');
-      result = this.analyzer.analyze(snapshot.source, this.analysisOptions);
+      if (!this.analyzers) throw new Error('the analysis engine is not loaded');
+      result = this.analyzers.for(key, snapshot.source.units.length).analyze(snapshot.source, this.analysisOptions);
     } catch (error) {
       failure = errorText(error);
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
       result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
     }
-    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, publishedUris: new Set() };
+    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, published: new Map() };
     this.publish(state, previous);
     this.states.set(key, state);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
@@ -201,14 +203,20 @@ export class LossLensSession {
     return state;
   }
 
-  /** Publishes per URI; URIs that had findings before and have none now (fixed, or their cell removed) get an empty list. */
+  /**
+   * Publishes per URI, skipping URIs whose diagnostics are unchanged (an edit in one cell of a large
+   * notebook then sends only what it changed); URIs that had findings and have none now (fixed, or
+   * their cell removed) get an empty list.
+   */
   private publish(state: TargetState, previous: TargetState | undefined): void {
     const byUri = diagnosticsByUri(state.result.findings, state.snapshot, this.options.ruleDocumentation);
     for (const [uri, diagnostics] of byUri) {
-      state.publishedUris.add(uri);
+      const serialised = JSON.stringify(diagnostics);
+      state.published.set(uri, serialised);
+      if (previous?.published.get(uri) === serialised) continue;
       this.connection.sendDiagnostics({ uri, version: state.snapshot.documents.get(uri)?.version, diagnostics });
     }
-    for (const uri of previous?.publishedUris ?? []) {
+    for (const uri of previous?.published.keys() ?? []) {
       if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     }
   }

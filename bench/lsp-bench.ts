@@ -1,0 +1,252 @@
+/**
+ * Language-server latency and memory benchmark (not a test).
+ *
+ *   npm run build && node --import tsx bench/lsp-bench.ts [--edits 20] [--json]
+ *
+ * Drives the BUILT server (`node server/out/server.js --stdio`) with the test client, with debounce 0
+ * (initialization option `debounceMs: 0`) so that the figures measure analysis and protocol, not the
+ * typing pause. It opens a generated 10,000-line Python file and a 300-cell notebook, and times:
+ * - open-to-diagnostics: `didOpen` sent → the `lossLens/status` "ready" of version 1 (diagnostics published);
+ * - edit-to-diagnostics: a one-character `didChange` in the middle of the file (in one cell of the
+ *   notebook) → "ready" of that version; median and worst of N edits (alternately insert and delete);
+ * - the server's peak resident memory (VmHWM of /proc/<pid>/status, Linux only).
+ * Reference, measured in the same run: the engine alone, in this process (`createAnalyzer().analyze`)
+ * on the same sequence of texts, so `ratio` = LSP edit-to-diagnostics / bare analysis shows what the
+ * server and the protocol add. Goals: file median < 50 ms, notebook-cell median < 30 ms, memory < 200 MB.
+ */
+import * as fs from 'node:fs';
+import { createAnalyzer } from '../server/src/analysis';
+import type { ProgramSource } from '../server/src/analysis/types';
+import { LspTestClient, NotebookCellSpec } from '../test/lsp/harness';
+
+const args = process.argv.slice(2);
+const EDITS = Number(args[args.indexOf('--edits') + 1]) > 0 ? Number(args[args.indexOf('--edits') + 1]) : 20;
+const JSON_OUTPUT = args.includes('--json');
+
+function trainingBlock(index: number): string {
+  return `# ---- experiment ${index}
+class Net${index}(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(128, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        return self.fc2(x)
+
+
+def train_${index}(loader, epochs=3):
+    model = Net${index}()
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for epoch in range(epochs):
+        for images, labels in loader:
+            optimizer.zero_grad()
+            logits = model(images.view(images.size(0), -1))
+            probs = F.softmax(logits, dim=1)
+            loss = criterion(probs, labels)
+            loss.backward()
+            optimizer.step()
+    return model
+
+`;
+}
+
+const HEADER = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n';
+
+/** A Python file of exactly `lines` lines: training blocks (each with one softmax-before-cross-entropy) padded with comments. */
+function pythonFile(lines: number): string {
+  const out: string[] = HEADER.split('\n').slice(0, -1);
+  for (let index = 0; out.length < lines; index++) out.push(...trainingBlock(index).split('\n').slice(0, -1));
+  return out.slice(0, lines).join('\n') + '\n';
+}
+
+/** A notebook of `count` cells: imports, then model / data / training cells in turn (one finding per training cell). */
+function notebookCells(count: number): NotebookCellSpec[] {
+  const cells: NotebookCellSpec[] = [{ kind: 'code', text: HEADER }];
+  for (let index = 0; cells.length < count; index++) {
+    const kind = cells.length % 3;
+    if (kind === 1) {
+      cells.push({ kind: 'code', text: `model_${index} = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))\noptimizer_${index} = torch.optim.Adam(model_${index}.parameters())\n` });
+    } else if (kind === 2) {
+      cells.push({ kind: 'code', text: `images_${index} = torch.randn(32, 128)\nlabels_${index} = torch.randint(0, 10, (32,))\n` });
+    } else {
+      cells.push({
+        kind: 'code',
+        text:
+          `criterion_${index} = nn.CrossEntropyLoss()\n` +
+          `scores_${index} = model_${index - 1}(images_${index - 1})\n` +
+          `probs_${index} = torch.softmax(scores_${index}, dim=1)\n` +
+          `loss_${index} = criterion_${index}(probs_${index}, labels_${index - 1})\n` +
+          `loss_${index}.backward()\n`,
+      });
+    }
+  }
+  return cells;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function peakMemoryMb(pid: number): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** The one-character edit number `edit`: insert an `x` at the end of the marker line, then delete it again. */
+function editAt(edit: number, line: number, character: number) {
+  const at = { line, character };
+  return edit % 2 === 0
+    ? { range: { start: at, end: at }, text: 'x' }
+    : { range: { start: at, end: { line, character: character + 1 } }, text: '' };
+}
+
+interface Timings {
+  openMs: number;
+  editsMs: number[];
+  findings: number | undefined;
+}
+
+async function benchFile(client: LspTestClient, text: string): Promise<Timings> {
+  const uri = 'file:///bench/large.py';
+  let mark = client.statuses.length;
+  let started = performance.now();
+  await client.openText(uri, text);
+  const opened = await client.waitForReady(uri, 1, mark, 120_000);
+  const openMs = performance.now() - started;
+  // The comment line of the middle block: the edit keeps the program's meaning, as most keystrokes do.
+  const lines = text.split('\n');
+  const line = lines.findIndex((candidate, index) => index >= lines.length / 2 && candidate.startsWith('# ---- experiment'));
+  const editsMs: number[] = [];
+  for (let edit = 0; edit < EDITS; edit++) {
+    mark = client.statuses.length;
+    started = performance.now();
+    const version = await client.changeText(uri, [editAt(edit, line, lines[line].length)]);
+    await client.waitForReady(uri, version, mark, 60_000);
+    editsMs.push(performance.now() - started);
+  }
+  return { openMs, editsMs, findings: opened.findings };
+}
+
+async function benchNotebook(client: LspTestClient, cells: NotebookCellSpec[]): Promise<Timings> {
+  const notebook = 'file:///bench/large.ipynb';
+  let mark = client.statuses.length;
+  let started = performance.now();
+  const cellUris = await client.openNotebook(notebook, cells);
+  const opened = await client.waitForReady(notebook, 1, mark, 120_000);
+  const openMs = performance.now() - started;
+  const middle = Math.floor(cells.length / 2);
+  const cellUri = cellUris[middle];
+  const lineLength = cells[middle].text.split('\n')[0].length;
+  const editsMs: number[] = [];
+  for (let edit = 0; edit < EDITS; edit++) {
+    mark = client.statuses.length;
+    started = performance.now();
+    // At the end of the cell's first line (an assignment's right-hand side): `... x`, then back.
+    const version = await client.changeCell(notebook, cellUri, [editAt(edit, 0, lineLength)]);
+    await client.waitForReady(notebook, version, mark, 60_000);
+    editsMs.push(performance.now() - started);
+  }
+  return { openMs, editsMs, findings: opened.findings };
+}
+
+/** The engine alone, in-process, on the same texts: open, then the same edits. */
+async function referenceTimings(text: string, cells: NotebookCellSpec[]) {
+  const analyzer = await createAnalyzer();
+  const time = (source: ProgramSource) => {
+    const started = performance.now();
+    analyzer.analyze(source);
+    return performance.now() - started;
+  };
+  const fileLines = text.split('\n');
+  const line = fileLines.findIndex((candidate, index) => index >= fileLines.length / 2 && candidate.startsWith('# ---- experiment'));
+  const fileOpen = time({ kind: 'file', units: [{ text }] });
+  const fileEdits: number[] = [];
+  for (let edit = 0; edit < EDITS; edit++) {
+    const edited = [...fileLines];
+    if (edit % 2 === 0) edited[line] += 'x';
+    fileEdits.push(time({ kind: 'file', units: [{ text: edited.join('\n') }] }));
+  }
+  const units = cells.map((cell, index) => ({ cell: index, text: cell.text }));
+  const notebookOpen = time({ kind: 'notebook', units });
+  const middle = Math.floor(cells.length / 2);
+  const [firstLine, ...rest] = cells[middle].text.split('\n');
+  const notebookEdits: number[] = [];
+  for (let edit = 0; edit < EDITS; edit++) {
+    const edited = [...units];
+    edited[middle] = { cell: middle, text: [firstLine + (edit % 2 === 0 ? 'x' : ''), ...rest].join('\n') };
+    notebookEdits.push(time({ kind: 'notebook', units: edited }));
+  }
+  return { fileOpen, fileEdits, notebookOpen, notebookEdits };
+}
+
+async function main(): Promise<void> {
+  const text = pythonFile(10_000);
+  const cells = notebookCells(300);
+  const client = await LspTestClient.start({ debounceMs: 0 });
+  try {
+    const file = await benchFile(client, text);
+    const notebook = await benchNotebook(client, cells);
+    const memoryMb = peakMemoryMb(client.child.pid!);
+    const reference = await referenceTimings(text, cells);
+    const report = {
+      machine: `${process.platform} ${process.arch}, node ${process.version}`,
+      debounceMs: 0,
+      edits: EDITS,
+      file: {
+        lines: 10_000,
+        findings: file.findings,
+        openToDiagnosticsMs: round(file.openMs),
+        editToDiagnosticsMedianMs: round(median(file.editsMs)),
+        editToDiagnosticsWorstMs: round(Math.max(...file.editsMs)),
+        engineOnlyOpenMs: round(reference.fileOpen),
+        engineOnlyEditMedianMs: round(median(reference.fileEdits)),
+        ratioEditToEngine: round(median(file.editsMs) / median(reference.fileEdits)),
+        goalMedianMs: 50,
+      },
+      notebook: {
+        cells: cells.length,
+        findings: notebook.findings,
+        openToDiagnosticsMs: round(notebook.openMs),
+        editToDiagnosticsMedianMs: round(median(notebook.editsMs)),
+        editToDiagnosticsWorstMs: round(Math.max(...notebook.editsMs)),
+        engineOnlyOpenMs: round(reference.notebookOpen),
+        engineOnlyEditMedianMs: round(median(reference.notebookEdits)),
+        ratioEditToEngine: round(median(notebook.editsMs) / median(reference.notebookEdits)),
+        goalMedianMs: 30,
+      },
+      serverPeakMemoryMb: memoryMb === undefined ? null : round(memoryMb),
+      goalMemoryMb: 200,
+    };
+    if (JSON_OUTPUT) {
+      console.log(JSON.stringify(report, null, 2));
+    } else {
+      console.log(`Loss Lens language server benchmark (${report.machine}; debounce 0; ${EDITS} edits each)`);
+      for (const [name, figures] of [['10,000-line file', report.file], ['300-cell notebook', report.notebook]] as const) {
+        console.log(
+          `${name}: ${figures.findings} findings; open→diagnostics ${figures.openToDiagnosticsMs} ms; ` +
+            `edit→diagnostics median ${figures.editToDiagnosticsMedianMs} ms (goal < ${figures.goalMedianMs}), worst ${figures.editToDiagnosticsWorstMs} ms; ` +
+            `engine alone: open ${figures.engineOnlyOpenMs} ms, edit median ${figures.engineOnlyEditMedianMs} ms; LSP/engine ratio ${figures.ratioEditToEngine}`,
+        );
+      }
+      console.log(`server peak memory (VmHWM): ${report.serverPeakMemoryMb ?? 'n/a'} MB (goal < ${report.goalMemoryMb})`);
+    }
+  } finally {
+    await client.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

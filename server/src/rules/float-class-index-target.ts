@@ -6,6 +6,7 @@ import type { Rule } from './rule';
 
 const FLOAT_CAST_METHODS = /^(float|double|half|bfloat16)$/;
 const FLOAT_DTYPE = /^(torch\.)?(float|float16|float32|float64|half|double|bfloat16)$/;
+const FLOAT_TENSOR_TYPE = /^((?:\w+\.)*)(FloatTensor|DoubleTensor|HalfTensor)$/;
 
 /** The edit that turns one float cast back into an integer one, at the place the cast was written. */
 function integerCastEdit(cast: Origin): NodeEdit | undefined {
@@ -21,8 +22,10 @@ function integerCastEdit(cast: Origin): NodeEdit | undefined {
   const method = methodCall(node);
   // `y.float()`
   if (method && FLOAT_CAST_METHODS.test(method.method) && method.args.length === 0) return replaceWith(method.nameNode, 'long');
-  // `y.to(torch.float32)`, `y.type(torch.float32)`
+  // `y.to(torch.float32)`, `y.type(torch.float32)`, `y.type(torch.FloatTensor)`
   if (method && (method.method === 'to' || method.method === 'type')) {
+    const tensorType = method.args.find((a) => FLOAT_TENSOR_TYPE.test(textOf(a)));
+    if (tensorType) return replaceWith(tensorType, textOf(tensorType).replace(FLOAT_TENSOR_TYPE, '$1LongTensor'));
     const dtype = keywordArgument(node, 'dtype') ?? method.args.find((a) => FLOAT_DTYPE.test(textOf(a)));
     if (!dtype || !FLOAT_DTYPE.test(textOf(dtype))) return undefined;
     return replaceWith(dtype, textOf(dtype).includes('.') ? `${textOf(dtype).split('.')[0]}.long` : 'long');

@@ -173,7 +173,7 @@ export class LspTestClient {
       this.documents.set(cellUris[index], TextDocument.create(cellUris[index], languageId, 1, cell.text));
       return { uri: cellUris[index], languageId, version: 1, text: cell.text };
     });
-    this.notebooks.set(uri, { version: 1, cellUris });
+    this.notebooks.set(uri, { version: 1, cellUris: [...cellUris] });
     await this.connection.sendNotification('notebookDocument/didOpen', {
       notebookDocument: {
         uri,

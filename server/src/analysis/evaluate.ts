@@ -113,6 +113,8 @@ const LOG_FUNCTIONS = new Set(['torch.log', 'numpy.log', 'jax.numpy.log', 'tenso
 const MODULE_BASES = new Set(['torch.nn.Module', 'pytorch_lightning.LightningModule', 'lightning.pytorch.LightningModule', 'lightning.LightningModule', 'keras.Model', 'keras.models.Model', 'flax.linen.Module']);
 const FLOAT_DTYPES = /(^|\.)(float|float16|float32|float64|half|double|bfloat16|FloatTensor|DoubleTensor|HalfTensor)$|^['"]float(16|32|64)?['"]$/;
 const INT_DTYPES = /(^|\.)(long|int|int8|int16|int32|int64|uint8|LongTensor|IntTensor)$|^['"]u?int(8|16|32|64)?['"]$/;
+/** nn.Module methods that return the module itself. */
+const MODULE_SELF_METHODS = new Set(['to', 'cuda', 'cpu', 'train', 'eval', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'type', 'share_memory', 'apply', 'to_empty']);
 const MAX_CALL_DEPTH = 8;
 /** Deeper expressions (10,000 nested parentheses) evaluate to unknown instead of overflowing the stack. */
 const MAX_EXPRESSION_DEPTH = 150;
@@ -864,7 +866,9 @@ export class Evaluator {
     const facts = withLossOf({}, left, right);
     if (operator === '*') {
       const logSide = lf.logOfProbabilities ?? rf.logOfProbabilities;
-      if (logSide) facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
+      // `p * log(p)` is an entropy (a regulariser or a metric), not a cross-entropy against a target.
+      const otherSide = lf.logOfProbabilities ? rf : lf;
+      if (logSide && otherSide.score?.value !== 'probabilities') facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
     }
     if ((operator === '*' || operator === '/') && !facts.crossEntropyTerm) {
       // Scaling a cross-entropy term (`/ batch_size`, `* weight`) keeps it one.
@@ -953,7 +957,13 @@ export class Evaluator {
         if (receiver.path.includes('()')) return this.callMethod(UNKNOWN, receiverNode, method, args, node);
         return { kind: 'ref', path: `${path}()` };
       }
-      if (receiver.kind === 'instance' || receiver.kind === 'class') return this.callValue(this.attributeOf(receiver, method, fnNode), args, node, fnNode, env);
+      if (receiver.kind === 'instance' || receiver.kind === 'class') {
+        const attribute = this.attributeOf(receiver, method, fnNode);
+        // `Net().to(device)`, `model.train()`: nn.Module methods that return the module itself.
+        if (attribute.kind === 'unknown' && receiver.kind === 'instance' && MODULE_SELF_METHODS.has(method)) return receiver;
+        return this.callValue(attribute, args, node, fnNode, env);
+      }
+      if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
       if (receiver.kind === 'layer') return this.callLayerMethod(receiver, method, args, node);
       return this.callMethod(receiver, receiverNode, method, args, node);
     }
@@ -1021,6 +1031,7 @@ export class Evaluator {
   // ---------------------------------------------------------------- layers
 
   private callLayerMethod(layer: LayerValue, method: string, args: CallArguments, node: PyNode): Value {
+    if (MODULE_SELF_METHODS.has(method)) return layer;
     if (method === 'add' && layer.layers) {
       const added = args.positional[0];
       if (added?.value.kind === 'layer') {
@@ -1291,6 +1302,12 @@ export class Evaluator {
         if (fn?.kind === 'function') this.markBackpropagated(this.invoke(fn, undefined, { positional: [], keywords: new Map() }, node));
         return { kind: 'ref', path: `${path}()` };
       }
+      case 'torch.nn.DataParallel':
+      case 'torch.nn.parallel.DataParallel':
+      case 'torch.nn.parallel.DistributedDataParallel':
+      case 'torch.compile':
+        // Wrappers that call the wrapped module's forward.
+        return first?.value ?? UNKNOWN;
       case 'sklearn.preprocessing.MultiLabelBinarizer':
         return { kind: 'ref', path: 'sklearn.preprocessing.MultiLabelBinarizer()' };
       case 'sklearn.preprocessing.MultiLabelBinarizer().fit_transform':

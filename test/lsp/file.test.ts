@@ -132,6 +132,23 @@ describe('LSP: a Python file', () => {
     assert.equal(await client.hover(uri, 0, 3), null, 'no hover on an import');
   });
 
+  it('explains pos_weight and the default reduction on a BCE-with-logits hover', async () => {
+    const uri = await open(
+      'hover-bce.py',
+      'import torch\nimport torch.nn as nn\n\n' +
+        'logits = nn.Linear(16, 4)(torch.randn(8, 16))\n' +
+        'targets = torch.randint(0, 2, (8, 4)).float()\n' +
+        'criterion = nn.BCEWithLogitsLoss(pos_weight=torch.full((4,), 3.0))\n' +
+        'loss = criterion(logits, targets)\n',
+    );
+    const hover = await client.hover(uri, 6, 'loss = crit'.length);
+    const markdown = (hover?.contents as MarkupContent | undefined)?.value ?? '';
+    assert.match(markdown, /binary cross-entropy on logits/);
+    assert.match(markdown, /float `0\.\/1\.`/);
+    assert.match(markdown, /`pos_weight=torch\.full\(\(4,\), 3\.0\)`: multiplies the positive term/);
+    assert.match(markdown, /`reduction='mean'` \(default\): averages over the local batch/);
+  });
+
   it('answers lossLens/lossCalls with the calls and their document URIs', async () => {
     const uri = await open('calls.py', TRAIN_PY);
     const result = await client.lossCalls(uri);

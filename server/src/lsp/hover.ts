@@ -128,16 +128,30 @@ function optionNotes(call: LossCallSite): string[] {
   }
   if (ignoreIndex !== undefined) notes.push(`\`ignore_index=${ignoreIndex}\`: targets with this value add nothing and are not counted by \`mean\`.`);
   if (labelSmoothing !== undefined) notes.push(`\`label_smoothing=${labelSmoothing}\`: mixes the target with the uniform distribution over the C classes.`);
-  const reductionText = reduction ?? (call.framework === 'pytorch' ? "'mean' (default)" : undefined);
-  if (reductionText !== undefined) {
-    notes.push(
-      `\`reduction=${reductionText}\`: \`mean\` averages over the local batch, so with distributed data parallel training (gradients averaged ` +
-        'over processes) the gradient is that of the global mean; `sum` adds over the local batch, so the gradient grows with the per-process ' +
-        'batch size and the learning rate must be scaled with it.' +
-        (weight !== undefined ? ' With `weight`, each process divides by its own sum of weights, so the average over processes is not the global weighted mean when class mixes differ.' : ''),
+  const reductionNote = describeReduction(call, reduction, weight !== undefined);
+  if (reductionNote) notes.push(reductionNote);
+  return notes;
+}
+
+/** What the reduction does to the gradient here; data parallel training averages gradients over processes, which is where `sum` and `mean` part ways. */
+function describeReduction(call: LossCallSite, written: string | undefined, weighted: boolean): string | undefined {
+  if (written === undefined && call.framework !== 'pytorch') return undefined;
+  const mode = written === undefined ? 'mean' : written.replace(/^['"]|['"]$/g, '');
+  const shown = written === undefined ? "`reduction='mean'` (default)" : `\`reduction=${written}\``;
+  if (mode === 'sum') {
+    return (
+      `${shown}: adds the losses of the local batch, so the gradient grows with the per-process batch size. Under distributed data parallel ` +
+      'training (gradients averaged over processes) a step is batch-size times larger than with `mean`: scale the learning rate down, or use `mean`.'
     );
   }
-  return notes;
+  if (mode === 'none') {
+    return `${shown}: returns one loss per element; how you reduce them sets the gradient scale (under distributed data parallel training, gradients are then averaged over processes).`;
+  }
+  return (
+    `${shown}: averages over the local batch; under distributed data parallel training (gradients averaged over processes) the step is that of ` +
+    'the global mean when every process has the same batch size, while `sum` would scale it by the per-process batch size.' +
+    (weighted ? ' With `weight`, each process divides by its own sum of target weights, so the average over processes is not the global weighted mean when class mixes differ.' : '')
+  );
 }
 
 function facts(label: string, expression: string | undefined, list: readonly string[]): string {

@@ -1,5 +1,5 @@
 import type { ProgramFacts } from '../analysis/evaluate';
-import type { ArgumentFacts, NodeEdit, Origin } from '../analysis/values';
+import type { ArgumentFacts, Fact, NodeEdit, Origin } from '../analysis/values';
 import { child, namedChildren, textOf, type PyNode } from '../parse/tree';
 
 /**
@@ -82,4 +82,24 @@ export function moduleName(facts: ProgramFacts, path: string): string | undefine
 export function calleeName(callee: PyNode): PyNode | undefined {
   if (callee.type === 'attribute') return child(callee, 'attribute');
   return callee.type === 'identifier' ? callee : undefined;
+}
+
+/** Constructors of uniform vectors whose length is their (last) size argument: `torch.ones(8)`, `torch.full((8,), 2.0)`. */
+const UNIFORM_CONSTRUCTORS = /(^|\.)(ones|full)$/;
+
+/**
+ * Resizes a uniform weight vector to `length` where its size is written as an integer literal (`torch.ones(8)` →
+ * `torch.ones(10)`): every value is the same, so the resized vector means what the original meant. Undefined for
+ * weights with distinct values, whose missing entries cannot be guessed.
+ */
+export function resizeUniformVector(size: Fact<number>, length: number): NodeEdit | undefined {
+  if (size.origins.length !== 1) return undefined;
+  const call = size.origins[0].node;
+  const callee = call.type === 'call' ? child(call, 'function') : undefined;
+  if (!callee || !UNIFORM_CONSTRUCTORS.test(textOf(callee))) return undefined;
+  const first = positionalArguments(call)[0];
+  if (!first) return undefined;
+  const sizeNode = first.type === 'tuple' ? namedChildren(first).at(-1) : first;
+  if (!sizeNode || sizeNode.type !== 'integer' || (first.type === 'tuple' && namedChildren(first).length !== 1)) return undefined;
+  return replaceWith(sizeNode, String(length));
 }

@@ -1,5 +1,5 @@
 import { factsOf } from '../analysis/values';
-import { keywordOrArgument, relatedElsewhere } from './argument-fixes';
+import { keywordOrArgument, relatedElsewhere, resizeUniformVector } from './argument-fixes';
 import { inputFacts, lossLabel } from './helpers';
 import type { Rule } from './rule';
 
@@ -21,11 +21,13 @@ export const classWeightLength: Rule = {
       const classes = inputFacts(site).lastDim;
       if (!reported || weightFacts.rank?.value !== 1 || !weightFacts.lastDim || !classes || classes.value < 2) continue;
       if (weightFacts.lastDim.value === classes.value) continue;
+      const resize = resizeUniformVector(weightFacts.lastDim, classes.value);
       report({
         node: reported,
         framework: site.spec.framework,
         message: `${lossLabel(site)} needs one weight per class, but weight has ${weightFacts.lastDim.value} values for ${classes.value} classes: PyTorch raises "weight tensor should be defined either for all ${classes.value} classes or no classes".`,
         related: relatedElsewhere([...classes.origins, ...weightFacts.lastDim.origins], reported),
+        fix: resize ? { title: `Give weight ${classes.value} values`, edits: [resize] } : undefined,
       });
     }
   },

@@ -1,7 +1,7 @@
 import type { LossCallFacts, NodeEdit } from '../analysis/values';
 import { textOf } from '../parse/tree';
-import { calleeName, relatedElsewhere, replaceWith } from './argument-fixes';
-import { lossLabel, renameCallee, targetFacts } from './helpers';
+import { calleeName, keywordArgument, positionalArguments, relatedElsewhere, replaceWith } from './argument-fixes';
+import { inputFacts, lossLabel, renameCallee, targetFacts } from './helpers';
 import type { Rule } from './rule';
 
 /** Single-label losses that have a per-class binary counterpart (NLL takes log-probabilities and has none). */
@@ -38,6 +38,20 @@ function binaryLossEdit(site: LossCallFacts, others: readonly LossCallFacts[]): 
   return binary ? renameCallee(nameNode, /^\w+$/, binary) : undefined;
 }
 
+/**
+ * A Keras model that ends in softmax and feeds a probability loss must end in sigmoid once the loss is binary (a binary
+ * loss over a softmax is its own bug). Empty when nothing needs to change; undefined when the activation cannot be edited.
+ */
+function activationEdits(site: LossCallFacts): NodeEdit[] | undefined {
+  const score = inputFacts(site).score;
+  if (score?.activation !== 'softmax' || site.expects !== 'probabilities') return [];
+  if (site.spec.framework !== 'keras' || score.origins.length !== 1 || score.origins[0].node.type !== 'call') return undefined;
+  const layer = score.origins[0].node;
+  const activation = keywordArgument(layer, 'activation') ?? positionalArguments(layer)[1];
+  if (!activation || activation.type !== 'string' || !/^.softmax.$/.test(textOf(activation))) return undefined;
+  return [replaceWith(activation, textOf(activation).replace('softmax', 'sigmoid'))];
+}
+
 export const multiHotTargetToCrossEntropy: Rule = {
   info: {
     id: 'multi-hot-target-to-cross-entropy',
@@ -52,12 +66,13 @@ export const multiHotTargetToCrossEntropy: Rule = {
       if (site.spec.normalization !== 'softmax' || !isMultiHot(site) || !site.target?.node) continue;
       const encoding = targetFacts(site).encoding!;
       const edit = binaryLossEdit(site, facts.lossCalls);
+      const activation = edit ? activationEdits(site) : undefined;
       report({
         node: site.target.node,
         framework: site.spec.framework,
         message: `${lossLabel(site)} is a single-label loss (softmax over classes), but this target has several positive labels per row: the labels are forced to compete, the model cannot predict all of them and the loss never reaches 0. Use a per-class binary loss.`,
         related: relatedElsewhere(encoding.origins, site.target.node),
-        fix: edit ? { title: 'Use a per-class binary loss', edits: [edit] } : undefined,
+        fix: edit && activation ? { title: activation.length > 0 ? 'Use a per-class binary loss and a sigmoid output' : 'Use a per-class binary loss', edits: [edit, ...activation] } : undefined,
       });
     }
   },

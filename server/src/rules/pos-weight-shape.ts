@@ -1,5 +1,5 @@
 import { factsOf } from '../analysis/values';
-import { keywordOrArgument, relatedElsewhere } from './argument-fixes';
+import { keywordOrArgument, relatedElsewhere, resizeUniformVector } from './argument-fixes';
 import { inputFacts, lossLabel } from './helpers';
 import type { Rule } from './rule';
 
@@ -22,11 +22,13 @@ export const posWeightShape: Rule = {
       // A single value broadcasts over every output.
       if (!reported || posWeightFacts.rank?.value !== 1 || !posWeightFacts.lastDim || posWeightFacts.lastDim.value === 1 || !outputs) continue;
       if (posWeightFacts.lastDim.value === outputs.value) continue;
+      const resize = resizeUniformVector(posWeightFacts.lastDim, outputs.value);
       report({
         node: reported,
         framework: site.spec.framework,
         message: `${lossLabel(site)} broadcasts pos_weight over the outputs, but pos_weight has ${posWeightFacts.lastDim.value} values for ${outputs.value} output${outputs.value === 1 ? '' : 's'}: PyTorch raises a size mismatch at the first step. Give one value per output.`,
         related: relatedElsewhere([...outputs.origins, ...posWeightFacts.lastDim.origins], reported),
+        fix: resize ? { title: `Give pos_weight ${outputs.value} values`, edits: [resize] } : undefined,
       });
     }
   },

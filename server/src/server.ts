@@ -41,5 +41,15 @@ if (require.main === module) {
     process.stderr.write(`loss-lens server: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     process.exit(2);
   }
+  // Last line of defence: a bug that escapes every handler's guard is logged, and the editor keeps its server.
+  const logEscaped = (message: string) => {
+    try {
+      connection.console.error(message);
+    } catch {
+      process.stderr.write(`${message}\n`); // the connection itself is broken
+    }
+  };
+  process.on('uncaughtException', (error) => logEscaped(`Loss Lens: uncaught error: ${error.stack ?? error.message}`));
+  process.on('unhandledRejection', (reason) => logEscaped(`Loss Lens: unhandled rejection: ${String(reason)}`));
   startServer(connection);
 }

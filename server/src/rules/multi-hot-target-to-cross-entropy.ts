@@ -1,6 +1,6 @@
 import type { LossCallFacts, NodeEdit } from '../analysis/values';
 import { textOf } from '../parse/tree';
-import { calleeName, keywordArgument, positionalArguments, relatedElsewhere, replaceWith } from './argument-fixes';
+import { appendTo, calleeName, keywordArgument, positionalArguments, relatedElsewhere, replaceWith } from './argument-fixes';
 import { inputFacts, lossLabel, renameCallee, targetFacts } from './helpers';
 import type { Rule } from './rule';
 
@@ -67,12 +67,14 @@ export const multiHotTargetToCrossEntropy: Rule = {
       const encoding = targetFacts(site).encoding!;
       const edit = binaryLossEdit(site, facts.lossCalls);
       const activation = edit ? activationEdits(site) : undefined;
+      // PyTorch's binary losses refuse integer targets (MultiLabelBinarizer gives integers).
+      const floatTarget = site.spec.framework === 'pytorch' && targetFacts(site).dtype?.value === 'int' ? [appendTo(site.target.node, '.float()')] : [];
       report({
         node: site.target.node,
         framework: site.spec.framework,
         message: `${lossLabel(site)} is a single-label loss (softmax over classes), but this target has several positive labels per row: the labels are forced to compete, the model cannot predict all of them and the loss never reaches 0. Use a per-class binary loss.`,
         related: relatedElsewhere(encoding.origins, site.target.node),
-        fix: edit && activation ? { title: activation.length > 0 ? 'Use a per-class binary loss and a sigmoid output' : 'Use a per-class binary loss', edits: [edit, ...activation] } : undefined,
+        fix: edit && activation ? { title: activation.length > 0 ? 'Use a per-class binary loss and a sigmoid output' : 'Use a per-class binary loss', edits: [edit, ...activation, ...floatTarget] } : undefined,
       });
     }
   },

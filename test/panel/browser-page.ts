@@ -28,7 +28,7 @@ export interface PanelPage {
   close(): Promise<void>;
 }
 
-function startServer(initialState: unknown): Promise<http.Server> {
+function startServer(initialState: unknown, dataFiles: Record<string, string>): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/') {
@@ -49,8 +49,8 @@ function startServer(initialState: unknown): Promise<http.Server> {
       response.end(html.replace('<div id="root"></div>', `<div id="root"></div>${fake}`));
       return;
     }
-    const file = path.join(OUT, path.basename(url.pathname));
-    if (!url.pathname.startsWith('/out/') || !fs.existsSync(file)) {
+    const file = url.pathname.startsWith('/data/') ? dataFiles[path.basename(url.pathname)] : path.join(OUT, path.basename(url.pathname));
+    if (!file || !(url.pathname.startsWith('/out/') || url.pathname.startsWith('/data/')) || !fs.existsSync(file)) {
       response.writeHead(404);
       response.end();
       return;
@@ -61,8 +61,15 @@ function startServer(initialState: unknown): Promise<http.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-export async function openPanelPage(options: { initialState?: unknown; viewport?: { width: number; height: number } } = {}): Promise<PanelPage> {
-  const server = await startServer(options.initialState);
+export interface PanelPageOptions {
+  initialState?: unknown;
+  viewport?: { width: number; height: number };
+  /** Files the page may fetch from `/data/<name>` (the benchmark's tensors). */
+  dataFiles?: Record<string, string>;
+}
+
+export async function openPanelPage(options: PanelPageOptions = {}): Promise<PanelPage> {
+  const server = await startServer(options.initialState, options.dataFiles ?? {});
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -127,7 +127,7 @@ export async function analyseCapture(
   let result: LossResult | undefined;
   let error: string | undefined;
   try {
-    result = await run({ ...request, withGradient: true });
+    result = await run(request);
   } catch (failure) {
     error = failure instanceof Error ? failure.message : String(failure);
   }
@@ -135,40 +135,38 @@ export async function analyseCapture(
   const correction = correctionFor(request, checks.map((check) => check.rule).concat(findings), result === undefined);
 
   let corrected: CorrectedVariant | undefined;
-  let correctedResult: LossResult | undefined;
   if (correction) {
-    correctedResult = await run({ ...correction.request, withGradient: true });
-    const configuredNorm = result?.gradient ? correction.configuredLogitGradientNorm(result.gradient) : null;
+    // Gradients only when there is something to compare them with: each is a pass and an input-sized array.
+    const configuredGradient = result ? (await run({ ...request, withGradient: true })).gradient : undefined;
+    const correctedResult = await run({ ...correction.request, withGradient: true });
+    const configuredNorm = configuredGradient ? correction.configuredLogitGradientNorm(configuredGradient) : null;
     const correctedNorm = correctedResult.gradient ? norm(correctedResult.gradient.data as Float32Array) : null;
     corrected = {
       title: correction.title,
       rule: correction.rule,
-      result: correctedResult,
+      result: { ...correctedResult, gradient: undefined },
       gradientNormRatio: configuredNorm !== null && correctedNorm ? configuredNorm / correctedNorm : null,
     };
   }
 
-  // The per-element view: the configured loss when it runs, else the corrected one.
-  const perElementRequest = result || !correction ? request : correction.request;
-  const elementLosses = (await run({ ...perElementRequest, reduction: 'none', withGradient: false })).values ?? new Float64Array();
-  // The model's probability of the truth, read through the interpretation that is right for these scores.
+  // The per-element view: the configured loss when it runs, else the corrected one, else none (PyTorch raises).
+  const perElementRequest = result ? request : correction?.request;
+  const elementLosses = perElementRequest ? (await run({ ...perElementRequest, reduction: 'none', withGradient: false })).values ?? new Float64Array() : new Float64Array();
+  // The model's probability of the truth, read through the interpretation that is right for these scores,
+  // from unweighted, unsmoothed element losses (the configured ones when they are that already).
   const probabilityRequest = correction ? correction.request : request;
-  const unweighted = await run({
-    ...probabilityRequest,
-    weight: undefined,
-    posWeight: undefined,
-    labelSmoothing: 0,
-    reduction: 'none',
-    withGradient: false,
-  });
-  const classes = classTable(probabilityRequest, elementLosses, unweighted.values ?? new Float64Array());
+  const plain = !probabilityRequest.weight && !probabilityRequest.posWeight && !probabilityRequest.labelSmoothing;
+  const unweightedLosses = !perElementRequest || (plain && probabilityRequest === perElementRequest)
+    ? elementLosses
+    : (await run({ ...probabilityRequest, weight: undefined, posWeight: undefined, labelSmoothing: 0, reduction: 'none', withGradient: false })).values ?? new Float64Array();
+  const classes = classTable(probabilityRequest, elementLosses, unweightedLosses);
 
   const stats: Partial<Record<TensorRole, TensorStats>> = {};
   for (const role of ['input', 'target', 'weight', 'posWeight'] as const) {
     const tensor = tensors[role];
     if (tensor) stats[role] = tensorStats(tensor, role === 'target');
   }
-  const last = engineCalls[engineCalls.length - 1];
+  const last = engineCalls[engineCalls.length - 1] as LossResult | undefined;
   return {
     loss: request.loss,
     request,
@@ -179,9 +177,9 @@ export async function analyseCapture(
     stats,
     classes,
     elementLosses,
-    trueClassProbability: trueClassProbabilities(probabilityRequest, unweighted.values ?? new Float64Array()),
-    backend: last.backend,
-    precision: last.precision,
+    trueClassProbability: trueClassProbabilities(probabilityRequest, unweightedLosses),
+    backend: last?.backend ?? 'none',
+    precision: last?.precision ?? '—',
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
   };
 }
@@ -206,7 +204,7 @@ function correctionFor(request: LossRequest, rules: readonly string[], configure
       rule: has('softmax-before-cross-entropy') ? 'softmax-before-cross-entropy' : 'input-rows-sum-to-one',
       request: { ...request, loss: 'cross_entropy', input: { dtype: request.input.dtype === 'float64' ? 'float64' : 'float32', shape: request.input.shape, data: logits } },
       // Through the softmax that made p: dL/dz_c = p_c (g_c - sum_k p_k g_k), along the class axis.
-      configuredLogitGradientNorm: (gradient) => norm(softmaxBackward(input, toFloat(gradient), request.input.shape, classAxis)),
+      configuredLogitGradientNorm: (gradient) => softmaxBackwardNorm(input, toFloat(gradient), request.input.shape, classAxis),
     };
   }
   const sigmoidApplied = has('input-in-unit-interval') || has('sigmoid-before-bce-with-logits');
@@ -363,11 +361,12 @@ export function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats 
   return stats;
 }
 
-function softmaxBackward(probabilities: ArrayLike<number>, gradient: ArrayLike<number>, shape: number[], classAxis: number): Float64Array {
+/** ||p ⊙ (g - <p, g>)|| along the class axis: the norm of the gradient through the softmax, without storing it. */
+function softmaxBackwardNorm(probabilities: ArrayLike<number>, gradient: ArrayLike<number>, shape: number[], classAxis: number): number {
   const classCount = shape[classAxis] ?? 1;
   const inner = shape.slice(classAxis + 1).reduce((product, size) => product * size, 1);
   const outer = shape.slice(0, classAxis).reduce((product, size) => product * size, 1);
-  const out = new Float64Array(probabilities.length);
+  let sum = 0;
   for (let o = 0; o < outer; o++) {
     for (let d = 0; d < inner; d++) {
       const base = o * classCount * inner + d;
@@ -375,11 +374,12 @@ function softmaxBackward(probabilities: ArrayLike<number>, gradient: ArrayLike<n
       for (let c = 0; c < classCount; c++) dot += probabilities[base + c * inner] * gradient[base + c * inner];
       for (let c = 0; c < classCount; c++) {
         const at = base + c * inner;
-        out[at] = probabilities[at] * (gradient[at] - dot);
+        const value = probabilities[at] * (gradient[at] - dot);
+        sum += value * value;
       }
     }
   }
-  return out;
+  return Math.sqrt(sum);
 }
 
 function norm(values: ArrayLike<number>): number {

@@ -74,6 +74,25 @@ export function offsetAt(unit: ParsedText, position: Position): number {
   return (unit.lineStarts[position.line] ?? unit.text.length) + position.character;
 }
 
+/** Named node types that never have children: no need to ask tree-sitter for their first child. */
+const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', 'none', 'string_start', 'string_content', 'string_end', 'escape_sequence', 'comment', 'ellipsis', 'type_conversion', 'line_continuation']);
+/** Parents whose anonymous children the analysis reads (operator tokens; `,` and `)` for argument edits). */
+const KEEP_ANONYMOUS_IN = new Set(['binary_operator', 'unary_operator', 'comparison_operator', 'boolean_operator', 'augmented_assignment', 'not_operator', 'argument_list']);
+
+/** A tree with MISSING tokens but no ERROR node: find the missing tokens (rare, only for broken code). */
+function missingNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
+  const found: PyNode[] = [];
+  const cursor = tree.walk();
+  let more = cursor.gotoFirstChild();
+  while (more && found.length === 0) {
+    if (cursor.nodeIsMissing) found.push({ type: 'MISSING', named: false, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: root, unit });
+    if (cursor.gotoFirstChild()) continue;
+    while (!(more = cursor.gotoNextSibling()) && cursor.gotoParent());
+  }
+  cursor.delete();
+  return found;
+}
+
 const IGNORE_FILE = /^\s*#\s*loss-lens:\s*ignore-file\b/;
 
 /** Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated). */
@@ -110,6 +129,7 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
     const namedById: boolean[] = [];
     const isNamed = (id: number): boolean => (namedById[id] ??= language.nodeTypeIsNamed(id));
     const root: PyNode = { type: cursor.nodeType, named: true, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: null, unit };
+    unit.hasError = tree.rootNode.hasError;
     let current = root;
     let visited = 0;
     // Depth-first with an explicit parent chain instead of recursion.
@@ -121,26 +141,18 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
         }
         const typeId = cursor.nodeTypeId;
         const type = typeNames[typeId] || 'ERROR';
-        const start = cursor.startIndex;
-        const end = cursor.endIndex;
-        const node: PyNode = {
-          type,
-          named: type === 'ERROR' || isNamed(typeId),
-          field: fieldNames[cursor.currentFieldId] ?? null,
-          start,
-          end,
-          children: [],
-          namedChildren: undefined,
-          parent: current,
-          unit,
-        };
-        // Only zero-width nodes can be MISSING: ask tree-sitter about those alone.
-        if (type === 'ERROR' || (start === end && cursor.nodeIsMissing)) {
-          unit.hasError = true;
-          unit.errorNodes.push(node);
+        const named = type === 'ERROR' || isNamed(typeId);
+        let node: PyNode | undefined;
+        // Anonymous tokens (keywords, punctuation) are skipped without reading their position, except where the
+        // analysis reads them: operators, and the `,`/`)` of argument lists.
+        if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
+          const start = cursor.startIndex;
+          const end = cursor.endIndex;
+          node = { type, named, field: fieldNames[cursor.currentFieldId] ?? null, start, end, children: [], namedChildren: undefined, parent: current, unit };
+          if (type === 'ERROR') unit.errorNodes.push(node);
+          current.children.push(node);
         }
-        if (type !== 'comment') current.children.push(node);
-        if (type !== 'comment' && cursor.gotoFirstChild()) {
+        if (node && named && !LEAF_TYPES.has(type) && cursor.gotoFirstChild()) {
           current = node;
           continue;
         }
@@ -148,6 +160,7 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
           if (current === root || !cursor.gotoParent()) {
             cursor.delete();
             unit.root = root;
+            if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...missingNodes(tree, unit, root));
             return unit;
           }
           current = current.parent!;

@@ -23,20 +23,21 @@ loss.backward()
 `;
 export const TRAIN_PY_LOSS_LINE = 11;
 
-/** A notebook whose loss cell (3) gets its input from cell 2's softmax and its target from cell 2's `.float()`; cell 1 is markdown. */
+/**
+ * A notebook whose loss cell (4) gets its input from cell 2's softmax and its target from cell 3's
+ * `.float()`; cell 1 is markdown. Fixing everything edits two cells other than the one with the findings.
+ */
 export const TRAIN_NOTEBOOK: NotebookCellSpec[] = [
   { kind: 'code', text: 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n' },
   { kind: 'markdown', text: '# Training\nThe softmax below is a mistake.\n' },
   {
     kind: 'code',
-    text:
-      'model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 5))\n' +
-      'x = torch.randn(32, 20)\n' +
-      'probs = F.softmax(model(x), dim=1)\n' +
-      'targets = torch.randint(0, 5, (32,)).float()\n',
+    text: 'model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 5))\nx = torch.randn(32, 20)\nprobs = F.softmax(model(x), dim=1)\n',
   },
+  { kind: 'code', text: 'labels = torch.randint(0, 5, (32,))\ntargets = labels.float()\n' },
   { kind: 'code', text: 'criterion = nn.CrossEntropyLoss()\nloss = criterion(probs, targets)\nloss.backward()\n' },
 ];
+export const LOSS_CELL = 4;
 
 export function textAt(document: TextDocument | undefined, range: Range): string {
   if (!document) throw new Error('document not open');

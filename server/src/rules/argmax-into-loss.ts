@@ -7,7 +7,7 @@ import type { Rule } from './rule';
 const LABEL_METHODS = /^(argmax|max|round)$/;
 
 /** The scores a label-making expression written in the argument was applied to (`out.argmax(1)`, `torch.max(out, 1)[1]`, `torch.round(p)`). */
-function scoresOf(argument: PyNode, labelMakers: readonly Origin[]): PyNode | undefined {
+function scoresOf(argument: PyNode, labelMakers: readonly Origin[], isModule: (name: string) => boolean): PyNode | undefined {
   let expression = unparenthesize(argument);
   // `torch.max(out, 1)[1]`: the label maker is the call inside the subscript.
   if (expression.type === 'subscript') expression = unparenthesize(child(expression, 'value') ?? expression);
@@ -15,8 +15,7 @@ function scoresOf(argument: PyNode, labelMakers: readonly Origin[]): PyNode | un
   const method = methodCall(expression);
   if (method && LABEL_METHODS.test(method.method)) {
     // `out.argmax(1)` is a method of the scores; `torch.argmax(out, 1)` is a function of them.
-    const receiverIsModule = /^(torch|np|numpy|jnp|tf)$/.test(textOf(method.receiver));
-    return receiverIsModule ? positionalArguments(expression)[0] : method.receiver;
+    return isModule(textOf(method.receiver)) ? positionalArguments(expression)[0] : method.receiver;
   }
   return positionalArguments(expression)[0];
 }
@@ -31,11 +30,12 @@ export const argmaxIntoLoss: Rule = {
     fix: 'Pass the scores the labels were taken from.',
   },
   check({ facts, report }) {
+    const isModule = (name: string) => facts.moduleScope.get(name)?.kind === 'ref';
     for (const site of facts.lossCalls) {
       const labels = inputFacts(site).predictedLabels;
       if (!labels) continue;
       const argument = site.inputReportNode;
-      const scores = site.input?.node ? scoresOf(site.input.node, labels.origins) : undefined;
+      const scores = site.input?.node ? scoresOf(site.input.node, labels.origins, isModule) : undefined;
       const edit: NodeEdit | undefined = scores ? replaceWith(site.input!.node!, textOf(scores)) : undefined;
       report({
         node: argument,

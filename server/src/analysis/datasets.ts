@@ -56,13 +56,28 @@ export function datasetOf(path: string, node: PyNode): Value | undefined {
   return undefined;
 }
 
+/** `TensorDataset(x, y)`: each sample is one row of every tensor, so the batch axis is gone from the known shapes. */
+export function tensorDataset(tensors: readonly Value[]): IterableValue {
+  const items = tensors.map((value) => {
+    if (value.kind !== 'tensor') return UNKNOWN;
+    const facts = { ...value.facts };
+    const rank = facts.rank?.value;
+    delete facts.rank;
+    // The last axis of a matrix survives in its rows; a vector's only axis was the batch.
+    if (rank === undefined || rank === 1) delete facts.lastDim;
+    return tensor(facts);
+  });
+  return { kind: 'iterable', element: { kind: 'tuple', items } };
+}
+
 /** A DataLoader over samples: each batch stacks them, so a per-sample class index becomes a `[N]` vector. */
 export function loaderOver(samples: IterableValue): IterableValue {
   const element = samples.element;
   if (element.kind !== 'tuple' && element.kind !== 'list') return samples;
   const items = element.items.map((item) => {
     const facts = factsOf(item);
-    if (item.kind !== 'tensor' || facts.rank || facts.encoding?.value !== 'class-indices') return item;
+    // Only a scalar sample (no known axis) is known to batch into a vector.
+    if (item.kind !== 'tensor' || facts.rank || facts.lastDim || facts.encoding?.value !== 'class-indices') return item;
     return tensor({ ...facts, rank: { value: 1, origins: facts.encoding.origins } });
   });
   return { kind: 'iterable', element: { kind: 'tuple', items } };

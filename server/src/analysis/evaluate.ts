@@ -1,5 +1,5 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
-import { datasetOf, enumerated, iterationElement, loaderOver } from './datasets';
+import { datasetOf, enumerated, iterationElement, loaderOver, tensorDataset } from './datasets';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
 import {
@@ -1260,7 +1260,7 @@ export class Evaluator {
     if (layer) return layer;
     const created = this.tensorConstructor(path, args, node);
     if (created) return created;
-    const dataset = datasetOf(path, node);
+    const dataset = path === 'torch.utils.data.TensorDataset' ? tensorDataset(args.positional.map((a) => a.value)) : datasetOf(path, node);
     if (dataset) return dataset;
     if (path === 'torch.utils.data.DataLoader') {
       const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN, node);

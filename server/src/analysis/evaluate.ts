@@ -1335,13 +1335,9 @@ export class Evaluator {
   private createTensor(path: string, args: CallArguments, node: PyNode): Value | undefined {
     const last = path.split('.').pop()!;
     const root = path.split('.')[0];
-    const dtypeArgument = args.keywords.get('dtype');
-    const explicitDtype = dtypeArgument ? dtypeOfText(textOf(dtypeArgument.node!)) : undefined;
-    const dtypeFact = (fallback: DType | undefined, at: PyNode): TensorFacts['dtype'] => {
-      if (explicitDtype) return { value: explicitDtype, origins: [origin(dtypeArgument!.keywordNode, `dtype=${textOf(dtypeArgument!.node!)}`)] };
-      return fallback ? { value: fallback, origins: [origin(at, `${fallback} tensor created here`)] } : undefined;
-    };
-    if (['torch', 'numpy', 'jax'].includes(root) || path.startsWith('tensorflow')) {
+    if (!ARRAY_LIBRARIES.has(root) && !ONE_HOT_FUNCTIONS.has(path)) return undefined;
+    const dtypeFact = (fallback: DType | undefined, at: PyNode): TensorFacts['dtype'] => explicitDtypeFact(args) ?? (fallback ? { value: fallback, origins: [origin(at, `${fallback} tensor created here`)] } : undefined);
+    if (ARRAY_LIBRARIES.has(root)) {
       if (['tensor', 'as_tensor', 'array', 'asarray', 'constant', 'convert_to_tensor', 'Tensor', 'FloatTensor', 'LongTensor', 'DoubleTensor', 'IntTensor', 'from_numpy'].includes(last)) {
         const data = args.positional[0];
         const literal = data ? literalFacts(data.value) : undefined;
@@ -1406,7 +1402,7 @@ export class Evaluator {
         return tensor(facts);
       }
     }
-    if (path === 'torch.nn.functional.one_hot' || path === 'jax.nn.one_hot' || path === 'tensorflow.one_hot' || path === 'keras.utils.to_categorical' || path === 'keras.ops.one_hot') {
+    if (ONE_HOT_FUNCTIONS.has(path)) {
       const classes = this.argument(args, 1, 'num_classes', 'depth');
       const facts: TensorFacts = {
         encoding: { value: 'one-hot', origins: [origin(node, 'one-hot encoded here')] },
@@ -1424,19 +1420,17 @@ export class Evaluator {
   private callMethod(receiver: Value, receiverNode: PyNode, method: string, args: CallArguments, node: PyNode): Value {
     const facts = factsOf(receiver);
     const dimGiven = args.positional.length > 0 || args.keywords.has('dim');
-    const selfInput: ArgumentFacts = { node: receiverNode, value: receiver };
-    const receiverRemoval = (): NodeEdit[] => [replaceNode(node, textOf(receiverNode))];
     switch (method) {
       case 'softmax':
       case 'log_softmax': {
         if (!dimGiven) this.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
-        const result = this.applyActivation(method, selfInput, node, 'pytorch', true, false);
-        return overrideRemoval(result, receiverRemoval());
+        const result = this.applyActivation(method, { node: receiverNode, value: receiver }, node, 'pytorch', true, false);
+        return overrideRemoval(result, [replaceNode(node, textOf(receiverNode))]);
       }
       case 'sigmoid':
-        return overrideRemoval(this.applyActivation('sigmoid', selfInput, node, 'pytorch', true, false), receiverRemoval());
+        return overrideRemoval(this.applyActivation('sigmoid', { node: receiverNode, value: receiver }, node, 'pytorch', true, false), [replaceNode(node, textOf(receiverNode))]);
       case 'log':
-        return this.applyLog(selfInput, node, 'pytorch', undefined);
+        return this.applyLog({ node: receiverNode, value: receiver }, node, 'pytorch', undefined);
       case 'float':
       case 'double':
       case 'half':
@@ -1695,6 +1689,16 @@ function kerasActivation(value: Value): Activation | undefined {
   }
   // `activation=None`
   return undefined;
+}
+
+const ARRAY_LIBRARIES = new Set(['torch', 'numpy', 'jax', 'tensorflow']);
+const ONE_HOT_FUNCTIONS = new Set(['torch.nn.functional.one_hot', 'jax.nn.one_hot', 'tensorflow.one_hot', 'keras.utils.to_categorical', 'keras.ops.one_hot']);
+
+/** `dtype=torch.float32` given to a constructor. */
+function explicitDtypeFact(args: CallArguments): TensorFacts['dtype'] {
+  const argument = args.keywords.get('dtype');
+  const dtype = argument?.node ? dtypeOfText(textOf(argument.node)) : undefined;
+  return dtype ? { value: dtype, origins: [origin(argument!.keywordNode, `dtype=${textOf(argument!.node!)}`)] } : undefined;
 }
 
 function predictedLabels(node: PyNode, message: string, dtype: DType): Value {

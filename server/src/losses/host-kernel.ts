@@ -4,6 +4,7 @@
  * (no intermediate tensors: memory stays at the input's size), and the place where NaN, the mean's
  * 0/0 and the gradients are decided for every backend. Browser-safe.
  */
+import { simdKernel } from './simd/kernel';
 import type { BinaryLossPlan, ClassLossPlan, LossPlan } from './validate';
 
 export interface KernelOutput {
@@ -27,8 +28,117 @@ export function reduce(output: KernelOutput, reduction: 'mean' | 'sum' | 'none')
 }
 
 export function runHostKernel(plan: LossPlan, withGradient: boolean): KernelOutput {
-  if (plan.family === 'binary') return binaryKernel(plan, withGradient);
-  return plan.targetKind === 'index' ? classIndexKernel(plan, withGradient) : classProbabilityKernel(plan, withGradient);
+  // The common training shapes get monomorphic float32 loops (bench/loss-bench.ts); everything else the general ones.
+  const float32 = plan.input instanceof Float32Array && !withGradient;
+  if (plan.family === 'binary') {
+    if (float32 && plan.loss === 'binary_cross_entropy_with_logits' && plan.target instanceof Float32Array) return bceWithLogitsFloat32(plan);
+    return binaryKernel(plan, withGradient);
+  }
+  if (plan.targetKind === 'probability') return classProbabilityKernel(plan, withGradient);
+  if (float32 && plan.loss === 'cross_entropy' && plan.inner === 1) return crossEntropyRowsFloat32(plan);
+  return classIndexKernel(plan, withGradient);
+}
+
+const POW2_NEGATIVE = Float64Array.from({ length: 1076 }, (_, k) => 2 ** -k);
+const LN2_HIGH = 6.93147180369123816490e-1;
+const LN2_LOW = 1.90821492927058770002e-10;
+
+/**
+ * exp(d) for d <= 0, to ~1e-11 relative (Cody-Waite reduction, degree-9 Taylor polynomial on |r| <= ln2/2,
+ * a table for 2^k): far below float32's 6e-8 rounding, so used for float32 inputs only; float64 inputs use Math.exp.
+ */
+function expNonPositive(d: number): number {
+  if (!(d > -745)) return d !== d ? d : 0;
+  const k = Math.floor(d * Math.LOG2E + 0.5);
+  const r = (d - k * LN2_HIGH) - k * LN2_LOW;
+  const p = 1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320 + r * (1 / 362880)))))))));
+  return p * POW2_NEGATIVE[-k];
+}
+
+/** log1p(u) for u in [0, 1], as 2 atanh(u / (2 + u)) (no 1 + u rounding), to ~1e-12 relative. */
+function log1pUnit(u: number): number {
+  const s = u / (2 + u);
+  const s2 = s * s;
+  return 2 * s * (1 + s2 * (1 / 3 + s2 * (1 / 5 + s2 * (1 / 7 + s2 * (1 / 9 + s2 * (1 / 11 + s2 * (1 / 13 + s2 * (1 / 15 + s2 * (1 / 17 + s2 * (1 / 19 + s2 * (1 / 21 + s2 / 23)))))))))));
+}
+
+/** Index-target cross-entropy on float32 rows `[N, C]`: one max pass and one exp pass per row, float64 sums. */
+function crossEntropyRowsFloat32(plan: ClassLossPlan): KernelOutput {
+  const x = plan.input as Float32Array;
+  const { classes: C, batch: rows, weight: w, ignoreIndex, labelSmoothing: e, reduction } = plan;
+  const targets = plan.targetIndex!;
+  const values = reduction === 'none' ? new Float64Array(rows) : null;
+  let classWeightSum = C;
+  if (w) {
+    classWeightSum = 0;
+    for (let c = 0; c < C; c++) classWeightSum += w[c];
+  }
+  // Without smoothing, only each row's max and sum(exp(x - max)) are needed: the SIMD kernel's job when present.
+  const simd = e === 0 ? simdKernel() : null;
+  let rowMax: Float64Array | null = null;
+  let rowSumExp: Float64Array | null = null;
+  if (simd) {
+    rowMax = new Float64Array(rows);
+    rowSumExp = new Float64Array(rows);
+    simd.rowMaxSumExp(x, rows, C, rowMax, rowSumExp);
+  }
+  let total = 0;
+  for (let row = 0, base = 0; row < rows; row++, base += C) {
+    const t = targets[row];
+    if (t === ignoreIndex) continue;
+    let max: number;
+    let sumExp: number;
+    if (rowMax && rowSumExp) {
+      max = rowMax[row];
+      sumExp = rowSumExp[row];
+    } else {
+      // A NaN anywhere in the row makes sumExp NaN below, as PyTorch's result is: max needs no NaN care.
+      max = x[base];
+      for (let c = 1; c < C; c++) {
+        const v = x[base + c];
+        if (v > max) max = v;
+      }
+      sumExp = 0;
+      for (let c = 0; c < C; c++) sumExp += expNonPositive(x[base + c] - max);
+    }
+    const lse = Math.log(sumExp);
+    const wt = w ? w[t] : 1;
+    let loss = -wt * ((x[base + t] - max) - lse);
+    if (e !== 0) {
+      let weightedShifted = 0;
+      for (let c = 0; c < C; c++) weightedShifted += (w ? w[c] : 1) * (x[base + c] - max);
+      loss = (1 - e) * loss + (e / C) * (classWeightSum * lse - weightedShifted);
+    }
+    total += loss;
+    if (values) values[row] = loss;
+  }
+  return { total, denominator: reduction === 'mean' ? indexDenominator(plan) : 1, values, gradient: null };
+}
+
+/** binary_cross_entropy_with_logits on float32 tensors, without the gradient. */
+function bceWithLogitsFloat32(plan: BinaryLossPlan): KernelOutput {
+  const x = plan.input as Float32Array;
+  const y = plan.target as Float32Array;
+  const { weight: w, posWeight: pw, reduction } = plan;
+  const count = x.length;
+  const values = reduction === 'none' ? new Float64Array(count) : null;
+  // A reduced loss without weights is one SIMD sum over whole f32x4 vectors; the loop below does the rest.
+  const simd = !values && !w && !pw ? simdKernel() : null;
+  const vectorized = simd ? count & ~3 : 0;
+  let total = simd ? simd.bceWithLogitsSum(x, y, vectorized) : 0;
+  for (let i = vectorized; i < count; i++) {
+    const v = x[i];
+    const t = y[i];
+    // logsigmoid(v) = min(v, 0) - log1p(exp(-|v|)); NaN and infinities take the exact functions.
+    const negAbs = v < 0 ? v : -v;
+    const logSigmoid = negAbs > -Infinity ? (v < 0 ? v : 0) - log1pUnit(expNonPositive(negAbs)) : Math.min(v, 0) - Math.log1p(Math.exp(negAbs));
+    const logWeight = pw ? 1 + (pw[i] - 1) * t : 1;
+    let loss = (1 - t) * v - logWeight * logSigmoid;
+    if (w) loss *= w[i];
+    total += loss;
+    if (values) values[i] = loss;
+  }
+  return { total, denominator: reduction === 'mean' ? count : 1, values, gradient: null };
 }
 
 /** The per-row weight sum of index targets: the mean's denominator (ignored rows weigh 0). */

@@ -49,6 +49,12 @@ function startServer(initialState: unknown, dataFiles: Record<string, string>): 
       response.end(html.replace('<div id="root"></div>', `<div id="root"></div>${fake}`));
       return;
     }
+    if (url.pathname === '/blank') {
+      // A page without the panel, for loading other bundles (the notebook renderer).
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end('<!DOCTYPE html><html><body><div id="output"></div></body></html>');
+      return;
+    }
     const file = url.pathname.startsWith('/data/') ? dataFiles[path.basename(url.pathname)] : path.join(OUT, path.basename(url.pathname));
     if (!file || !(url.pathname.startsWith('/out/') || url.pathname.startsWith('/data/')) || !fs.existsSync(file)) {
       response.writeHead(404);

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseCaptureRecord } from '../../client/src/capture/record';
 import { decodeCaptureTensors } from '../../client/src/capture/tensors';
+import { encodeNpy } from '../../server/src/tensors/npy';
 import type { HostMessage, PanelCapture, PanelLossCall } from '../../client/src/panel/messages';
 import { INSERTABLE_CODE } from '../../client/src/panel/messages';
 import { analyseCapture, type CaptureAnalysis } from '../../client/src/panel/webview/compute';
@@ -16,6 +18,24 @@ import { exampleCapture, type ExampleCapture } from './example-notebooks';
 
 const bundle = path.join(REPOSITORY_ROOT, 'client/out/panel.js');
 const skip = !chromiumAvailable() ? 'no /usr/bin/chromium (apt-get install chromium)' : !fs.existsSync(bundle) ? 'client/out/panel.js is not built (npm run build)' : false;
+
+/** A capture built here: raw scores (logits, outside [0, 1]) into BCELoss, 512 x 4 (past the 128-element CPU shortcut). */
+function bceOnLogits(): ExampleCapture {
+  let seed = 7;
+  const random = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const scores = Float32Array.from({ length: 2048 }, () => (random() - 0.5) * 6);
+  const targets = Float32Array.from({ length: 2048 }, () => (random() < 0.3 ? 1 : 0));
+  const inline = (data: Float32Array): string => Buffer.from(encodeNpy({ dtype: 'float32', shape: [512, 4], data })).toString('base64');
+  const record = parseCaptureRecord({
+    format: 'loss-lens-capture', version: 1, id: 'bce-on-logits', createdAt: '2026-01-01T00:00:00+00:00',
+    loss: 'binary_cross_entropy', framework: 'pytorch', options: { reduction: 'mean' }, source: { via: 'helper' },
+    tensors: { input: { dtype: 'float32', shape: [512, 4], data: inline(scores) }, target: { dtype: 'float32', shape: [512, 4], data: inline(targets) } },
+  });
+  return { record, cell: 2, torchLoss: NaN };
+}
 
 const softmax = (): ExampleCapture => exampleCapture('softmax-before-cross-entropy.ipynb');
 const sigmoid = (): ExampleCapture => exampleCapture('sigmoid-before-bce-with-logits.ipynb');
@@ -122,6 +142,19 @@ describe('panel webview in headless Chromium', { skip }, () => {
         assert.ok(rules.includes('input-in-unit-interval'), `checks: ${rules.join(', ')}`);
         assert.equal(await page.page.locator('[data-testid="class-table"] tr').count(), 1 + 24);
         if (rules.includes('class-imbalance')) assert.equal(await page.page.locator('[data-testid="insert-pos_weight"]').count(), 1);
+      });
+
+      it('shows PyTorch\'s error for BCELoss on logits, and the with-logits loss on the same scores', async () => {
+        const example = bceOnLogits();
+        const lossCall = call(example, 'binary_cross_entropy', 'criterion(scores, targets)', []);
+        const expected = await reference(example, []);
+        await page.send(showMessage(example, lossCall));
+        await analysed(page);
+        assert.match(await page.page.locator('[data-testid="loss-error"]').innerText(), /PyTorch raises: all elements of input should be between 0 and 1/);
+        relativeClose(await shownNumber(page, 'corrected-value'), expected.corrected!.result.value!, 1e-5, 'BCE with logits');
+        assert.equal(await page.page.locator('[data-testid="gradient-ratio"]').innerText(), '—');
+        const rules = await page.page.locator('[data-testid="checks"] li[data-rule]').evaluateAll((items) => items.map((item) => item.getAttribute('data-rule')));
+        assert.ok(rules.includes('input-outside-unit-interval'), `checks: ${rules.join(', ')}`);
       });
 
       it('samples past lossLens.panel.maxElements and says so', async () => {

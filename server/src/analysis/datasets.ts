@@ -1,4 +1,4 @@
-import type { PyNode } from '../parse/tree';
+import { child, namedChildren, type PyNode } from '../parse/tree';
 import { factsOf, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from './values';
 
 /**
@@ -31,9 +31,12 @@ const SKLEARN_LABEL_ENCODING = /^sklearn\.preprocessing\.LabelEncoder\(\)\.(fit_
 
 /**
  * Values that data libraries are known to return: `datasets.ImageFolder(..)`, `keras.datasets.mnist.load_data()`,
- * `compute_class_weight(..)`, `LabelEncoder().fit_transform(..)`; undefined for anything else.
+ * `compute_class_weight(..)`, `LabelEncoder().fit_transform(..)`, `pd.get_dummies(df["label"])`; undefined for anything else.
  */
 export function datasetOf(path: string, node: PyNode): Value | undefined {
+  if (path === 'pandas.get_dummies' && isSingleColumn(node)) {
+    return tensor({ encoding: { value: 'one-hot', origins: [{ node, message: 'one-hot columns from pd.get_dummies' }] }, rank: { value: 2, origins: [] } });
+  }
   if (SKLEARN_CLASS_WEIGHTS.has(path)) {
     const origins = [{ node, message: 'a NumPy array from compute_class_weight' }];
     return tensor({ library: { value: 'numpy', origins }, dtype: { value: 'float', origins }, rank: { value: 1, origins } });
@@ -68,6 +71,17 @@ export function tensorDataset(tensors: readonly Value[]): IterableValue {
     return tensor(facts);
   });
   return { kind: 'iterable', element: { kind: 'tuple', items } };
+}
+
+/** `pd.get_dummies(df["label"])`, `pd.get_dummies(df.label)`: one column, so one 1 per row (a whole frame would concatenate several). */
+function isSingleColumn(call: PyNode): boolean {
+  const argumentList = child(call, 'arguments');
+  const first = argumentList ? namedChildren(argumentList)[0] : undefined;
+  if (!first) return false;
+  if (first.type === 'attribute') return true;
+  if (first.type !== 'subscript') return false;
+  const index = first.children.filter((c) => c.field === 'subscript');
+  return index.length === 1 && index[0].type === 'string';
 }
 
 /** A DataLoader over samples: each batch stacks them, so a per-sample class index becomes a `[N]` vector. */

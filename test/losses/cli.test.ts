@@ -51,7 +51,7 @@ test('text: the value, what was probably meant, the backend, the checks', () => 
   assert.match(run.stdout, /^cross_entropy \(reduction=mean\) = 0\.866940/);
   // cross_entropy(logits, labels) in PyTorch: 0.20791718363761902.
   assert.match(run.stdout, /probably meant: 0\.2079171\d* \(cross_entropy on log\(input\)/);
-  assert.match(run.stdout, /backend: js, float64 arithmetic, [\d.]+ ms/);
+  assert.match(run.stdout, /backend: js, precision float32, [\d.]+ ms/);
   assert.match(run.stdout, /warning input-rows-sum-to-one: /);
   assert.match(run.stdout, /information class-imbalance: class 3 has 4 samples against 41 for class 0/);
 });

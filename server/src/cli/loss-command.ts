@@ -186,6 +186,6 @@ function formatText(request: LossRequest, result: LossResult, checks: RuntimeChe
   const meant = intendedValue(request);
   if (meant) lines.push(`  probably meant: ${formatNumber(meant.value)} (${meant.explanation})`);
   const library = TENSORFLOW_JS_VERSIONS[result.backend] ? ` (TensorFlow.js ${TENSORFLOW_JS_VERSIONS[result.backend]})` : '';
-  lines.push(`  backend: ${result.backend}${library}, ${result.precision} arithmetic, ${result.ms.toFixed(3)} ms`);
+  lines.push(`  backend: ${result.backend}${library}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);
   return lines.join('\n') + '\n' + checks.map(formatCheck).join('');
 }

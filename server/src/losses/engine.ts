@@ -99,7 +99,8 @@ async function useExternalBackend(name: BackendName): Promise<ExternalBackend> {
 async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<ResolvedBackend> {
   // TensorFlow.js has no float64: float64 inputs always run on the host kernel, whatever was asked.
   if (plan.resultDType === 'float64') return { label: 'js-float64', precision: 'float64', tf: null };
-  if (choice === 'js') return { label: 'js', precision: 'float64', tf: null };
+  // The host kernel's float32 fast paths take exponentials in float32 (SIMD) and sum in float64.
+  if (choice === 'js') return { label: 'js', precision: 'float32', tf: null };
   if (choice === 'tfjs-node-gpu') {
     const external = await useExternalBackend('tfjs-node-gpu');
     return { label: external.label, precision: 'float32', tf: external.tf };
@@ -127,7 +128,7 @@ async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<Re
       }
     }
   }
-  return { label: 'js', precision: 'float64', tf: null };
+  return { label: 'js', precision: 'float32', tf: null };
 }
 
 /** Smallest normal float32: GPUs flush smaller values to 0, whose log they get wrong (WebGL's log(0) is about -88). */

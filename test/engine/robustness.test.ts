@@ -86,3 +86,29 @@ test('a budget that runs out during evaluation keeps the findings so far and fla
   assert.equal(full.truncated, false);
   assert.equal(full.findings.length, 4_000);
 });
+
+test('randomly damaged fixtures never make the analysis throw', async () => {
+  const { listFixtures, readFixture } = await import('./fixtures');
+  const sources = listFixtures()
+    .flatMap((folder) => folder.cases)
+    .filter((file) => file.endsWith('.py'))
+    .map((file) => readFixture(file).source.units.map((unit) => unit.text).join('\n'));
+  let seed = 20_261_126;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;
+  const debris = '()[]{}:,=.\n "\'#%!\\';
+  for (let round = 0; round < 400; round++) {
+    let text = sources[Math.floor(random() * sources.length)];
+    for (let edit = 0; edit < 1 + Math.floor(random() * 4); edit++) {
+      const at = Math.floor(random() * text.length);
+      const choice = random();
+      if (choice < 0.4) text = text.slice(0, at) + text.slice(at + Math.floor(random() * 12));
+      else if (choice < 0.7) text = text.slice(0, at) + debris.charAt(Math.floor(random() * debris.length)) + text.slice(at);
+      else {
+        const from = Math.floor(random() * text.length);
+        text = text.slice(0, at) + text.slice(from, from + Math.floor(random() * 36)) + text.slice(at);
+      }
+    }
+    const result = analyzer.analyze({ kind: 'file', units: [{ text }] });
+    assert.equal(result.truncated, false, `the analysis stopped on:\n${text}`);
+  }
+});

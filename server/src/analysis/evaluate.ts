@@ -180,6 +180,8 @@ export class Evaluator {
   /** Nesting of expressions (and assignment patterns, ERROR nodes) under evaluation, bounded by MAX_EXPRESSION_DEPTH. */
   private expressionDepth = 0;
   private truncated = false;
+  /** An unexpected exception that stopped the evaluation (kept for debugging; the result is flagged truncated). */
+  internalError: unknown;
 
   constructor(
     private readonly units: ParsedText[],
@@ -195,8 +197,10 @@ export class Evaluator {
       }
       this.evaluateUncalled();
     } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
+      // Past the budget, or an engine bug on some unforeseen input: either way, keep what was found and say the
+      // analysis was cut short rather than fail the whole check.
       this.truncated = true;
+      if (!(error instanceof BudgetExceeded)) this.internalError = error;
     }
     return { units: this.units, lossCalls: this.lossCalls, lossObjects: this.lossObjects, events: this.events, truncated: this.truncated, moduleScope: bindingsOf(this.moduleEnv) };
   }

@@ -1,8 +1,8 @@
 import { loadPythonParser } from '../parse/parser';
 import { offsetAt, ParseCache, positionAt, rangeOf, textOf, type ParsedText, type PyNode } from '../parse/tree';
 import { RULES_IMPLEMENTED } from '../rules/index';
-import type { RuleFinding } from '../rules/rule';
-import { Evaluator } from './evaluate';
+import type { Rule, RuleFinding } from '../rules/rule';
+import { Evaluator, type ProgramFacts } from './evaluate';
 import { isSuppressed } from './suppression';
 import type {
   AnalysisOptions,
@@ -73,26 +73,44 @@ export class LossLensAnalyzer implements Analyzer {
       if (options.ignore?.includes(id)) continue;
       const severity: Severity | 'off' = options.severities?.[id] ?? rule.info.severity;
       if (severity === 'off') continue;
-      rule.check({
-        facts,
-        report: (finding: RuleFinding) => {
-          if (frameworks && !frameworks.has(finding.framework)) return;
-          const location = locate(finding.node);
-          if (isSuppressed(finding.node.unit, location.range.start.line, id)) return;
-          const key = `${id}|${location.cell ?? ''}|${location.range.start.line}:${location.range.start.character}|${location.range.end.line}:${location.range.end.character}`;
-          if (seen.has(key)) return;
-          seen.add(key);
-          const relatedNodes = new Set<PyNode>();
-          const related = (finding.related ?? []).filter((o) => !relatedNodes.has(o.node) && relatedNodes.add(o.node)).map((o) => ({ location: locate(o.node), message: o.message }));
-          const result: Finding = { rule: id, severity, message: finding.message, location, related };
-          const fix = finding.fix ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
-          if (fix) result.fix = fix;
-          findings.push(result);
-        },
-      });
+      try {
+        this.runRule(rule, id, severity, facts, locate, frameworks, findings, seen);
+      } catch {
+        // A rule that fails on some input must not take the other rules' findings with it.
+        truncated = true;
+      }
     }
     findings.sort(compareFindings);
     return { findings, lossCalls: toLossCallSites(facts.lossCalls, locate, frameworks), truncated, parseErrors };
+  }
+
+  private runRule(
+    rule: Rule,
+    id: string,
+    severity: Severity,
+    facts: ProgramFacts,
+    locate: (node: PyNode, start?: number, end?: number) => SourceLocation,
+    frameworks: Set<string> | undefined,
+    findings: Finding[],
+    seen: Set<string>,
+  ): void {
+    rule.check({
+      facts,
+      report: (finding: RuleFinding) => {
+        if (frameworks && !frameworks.has(finding.framework)) return;
+        const location = locate(finding.node);
+        if (isSuppressed(finding.node.unit, location.range.start.line, id)) return;
+        const key = `${id}|${location.cell ?? ''}|${location.range.start.line}:${location.range.start.character}|${location.range.end.line}:${location.range.end.character}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        const relatedNodes = new Set<PyNode>();
+        const related = (finding.related ?? []).filter((o) => !relatedNodes.has(o.node) && relatedNodes.add(o.node)).map((o) => ({ location: locate(o.node), message: o.message }));
+        const result: Finding = { rule: id, severity, message: finding.message, location, related };
+        const fix = finding.fix ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
+        if (fix) result.fix = fix;
+        findings.push(result);
+      },
+    });
   }
 }
 

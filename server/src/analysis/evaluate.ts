@@ -1,5 +1,6 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
 import { datasetOf, enumerated, iterationElement, loaderOver, tensorDataset } from './datasets';
+import { stopGradientOf } from './gradient-flow';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
 import {
@@ -1270,6 +1271,8 @@ export class Evaluator {
       const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN, node);
       if (samples) return loaderOver(samples);
     }
+    const stopped = stopGradientOf(path, first?.value, node);
+    if (stopped) return stopped;
     switch (path) {
       case 'torch.argmax':
       case 'jax.numpy.argmax':

@@ -1,16 +1,19 @@
-import { methodCall, relatedElsewhere, replaceWith, unparenthesize } from './argument-fixes';
+import { methodCall, positionalArguments, relatedElsewhere, replaceWith, unparenthesize } from './argument-fixes';
 import { child, textOf, type PyNode } from '../parse/tree';
 import { inputFacts, lossLabel } from './helpers';
 import type { NodeEdit, Origin } from '../analysis/values';
 import type { Rule } from './rule';
 
-/** Undoes a `.detach()`/`.data` written in the argument itself. */
+/** Undoes a `.detach()`/`.data`/`stop_gradient(..)` written in the argument itself. */
 function reattachEdit(argument: PyNode, detachments: readonly Origin[]): NodeEdit | undefined {
   const expression = unparenthesize(argument);
   if (!detachments.some((o) => o.node === expression)) return undefined;
   const method = methodCall(expression);
   if (method?.method === 'detach' && method.args.length === 0) return replaceWith(argument, textOf(method.receiver));
   if (expression.type === 'attribute' && textOf(child(expression, 'attribute')!) === 'data') return replaceWith(argument, textOf(child(expression, 'object')!));
+  // `jax.lax.stop_gradient(z)`, `tf.stop_gradient(z)`
+  const stopped = positionalArguments(expression);
+  if (method?.method === 'stop_gradient' && stopped.length === 1) return replaceWith(argument, textOf(stopped[0]));
   return undefined;
 }
 

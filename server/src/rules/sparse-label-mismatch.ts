@@ -43,9 +43,9 @@ export const sparseLabelMismatch: Rule = {
     for (const site of facts.lossCalls) {
       // PyTorch's cross_entropy accepts both encodings (one-hot has its own rule).
       if (site.spec.framework === 'pytorch' || !site.target?.node) continue;
-      const encoding = targetFacts(site).encoding;
-      const wantsIndices = site.spec.target === 'indices';
       const target = targetFacts(site);
+      const encoding = target.encoding;
+      const wantsIndices = site.spec.target === 'indices';
       // Integers in a matrix (`randint(0, 2, (N, C))`) may be per-class labels, not class indices.
       const indexVector = target.rank === undefined || target.rank.value <= 1 || target.lastDim?.value === 1;
       const mismatch = (wantsIndices && encoding?.value === 'one-hot') || (site.spec.target === 'one-hot' && encoding?.value === 'class-indices' && indexVector);

@@ -31,6 +31,8 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js' },
   { ...nodeCommon, entryPoints: ['server/src/cli/main.ts'], outfile: 'server/out/cli.js' },
+  // The CLI runs the engine in this worker thread, to stop an analysis that does not return (see isolated-analyzer.ts).
+  { ...nodeCommon, entryPoints: ['server/src/cli/analysis-worker.ts'], outfile: 'server/out/analysis-worker.js' },
   { ...nodeCommon, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js' },
   {
     bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: !production, minify: production,

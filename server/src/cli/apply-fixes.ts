@@ -1,4 +1,4 @@
-import type { AnalysisOptions, AnalysisResult, Analyzer, Finding, Position, TextEdit } from '../analysis/types';
+import type { AnalysisOptions, AnalysisResult, Finding, Position, ProgramSource, TextEdit } from '../analysis/types';
 import { rewriteCellSources } from '../notebook/ipynb';
 import { isReadFailure, ProgramFile, programFileFromText, programSourceOf } from './program-file';
 
@@ -26,9 +26,12 @@ interface OffsetEdit {
   newText: string;
 }
 
-export function fixProgram(analyzer: Analyzer, original: ProgramFile, options: AnalysisOptions): FixOutcome {
+/** The engine, possibly in another thread (`IsolatedAnalyzer`). */
+export type AnalyzeFunction = (source: ProgramSource, options: AnalysisOptions) => Promise<AnalysisResult>;
+
+export async function fixProgram(analyze: AnalyzeFunction, original: ProgramFile, options: AnalysisOptions): Promise<FixOutcome> {
   let program = original;
-  let result = analyzer.analyze(programSourceOf(program), options);
+  let result = await analyze(programSourceOf(program), options);
   let fixed = 0;
   for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
     const { edits, count } = chooseNonOverlappingFixes(program, result.findings);
@@ -37,7 +40,7 @@ export function fixProgram(analyzer: Analyzer, original: ProgramFile, options: A
     if (next.text === program.text) break;
     program = next;
     fixed += count;
-    result = analyzer.analyze(programSourceOf(program), options);
+    result = await analyze(programSourceOf(program), options);
   }
   return { program, result, fixed };
 }

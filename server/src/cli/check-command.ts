@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createAnalyzer } from '../analysis/index';
-import type { AnalysisOptions, Analyzer, RuleInfo } from '../analysis/types';
+import type { AnalysisOptions, RuleInfo } from '../analysis/types';
 import { RULES } from '../rules/index';
 import { collectFiles } from '../workspace/collect-files';
-import { fixProgram } from './apply-fixes';
+import { AnalyzeFunction, fixProgram } from './apply-fixes';
 import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
 import { formatSarif } from './format-sarif';
 import { formatText } from './format-text';
 import { CliIO } from './io';
+import { AnalysisTimeoutError, hardTimeoutFromEnvironment, IsolatedAnalyzer } from './isolated-analyzer';
 import { isReadFailure, ProgramFile, programSourceOf, readProgramFile } from './program-file';
 import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
 
@@ -31,7 +31,8 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
     io.stdout(checkUsage(command));
     return 0;
   }
-  const analyzer = await createAnalyzer();
+  const analyzer = new IsolatedAnalyzer(hardTimeoutFromEnvironment(process.env));
+  const analyze: AnalyzeFunction = (source, analysisOptions) => analyzer.analyze(source, analysisOptions);
   const analysisOptions: AnalysisOptions = { select: options.select, ignore: options.ignore, timeBudgetMs: CLI_TIME_BUDGET_MS };
   const report = emptyReport();
   if (command === 'fix') report.fixed = 0;
@@ -45,31 +46,33 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
       continue;
     }
     try {
-      if (command === 'fix') fixFile(analyzer, file.fsPath, file.displayPath, program, analysisOptions, report);
-      else addAnalysis(report, file.displayPath, analyzer.analyze(programSourceOf(program), analysisOptions), CLI_TIME_BUDGET_MS);
+      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report);
+      else addAnalysis(report, file.displayPath, await analyze(programSourceOf(program), analysisOptions), CLI_TIME_BUDGET_MS);
       report.checked++;
     } catch (error) {
-      // An engine failure on one file must not hide the results of the others.
-      report.errors.push({ path: file.displayPath, message: `internal error while analysing: ${error instanceof Error ? error.message : String(error)}` });
+      // An engine failure (or a stopped analysis) on one file must not hide the results of the others.
+      const reason = error instanceof AnalysisTimeoutError ? error.message : `internal error while analysing: ${error instanceof Error ? error.message : String(error)}`;
+      report.errors.push({ path: file.displayPath, message: reason });
     }
   }
+  await analyzer.close();
   write(io, command, options, report, RULES);
   return exitStatusOf(report);
 }
 
-function fixFile(
-  analyzer: Analyzer,
+async function fixFile(
+  analyze: AnalyzeFunction,
   fsPath: string,
   displayPath: string,
   program: ProgramFile,
   options: AnalysisOptions,
   report: CheckReport,
-): void {
-  const outcome = fixProgram(analyzer, program, options);
+): Promise<void> {
+  const outcome = await fixProgram(analyze, program, options);
   if (outcome.fixed > 0 && !program.isValidUtf8) {
     // Rewriting would replace the bytes that are not UTF-8 with U+FFFD: report instead of damaging the file.
     report.notes.push({ path: displayPath, kind: 'not-fixed', message: 'not valid UTF-8: fixes were not applied' });
-    addAnalysis(report, displayPath, analyzer.analyze(programSourceOf(program), options), CLI_TIME_BUDGET_MS);
+    addAnalysis(report, displayPath, await analyze(programSourceOf(program), options), CLI_TIME_BUDGET_MS);
     return;
   }
   if (outcome.program.text !== program.text) {

@@ -102,7 +102,13 @@ export function iterationElement(value: Value): Value {
   return value.kind === 'iterable' ? value.element : UNKNOWN;
 }
 
-/** `enumerate(iterable)`: pairs of a counter and the element. */
-export function enumerated(value: Value): Value {
-  return value.kind === 'iterable' ? { kind: 'iterable', element: { kind: 'tuple', items: [UNKNOWN, value.element] } } : UNKNOWN;
+/**
+ * Builtins over an iterable: `enumerate(loader)` pairs a counter with each element, `iter(loader)` iterates the same
+ * elements, `next(iter(loader))` is one element (`images, labels = next(iter(loader))`). Undefined for other names.
+ */
+export function iterationBuiltin(name: string, value: Value): Value | undefined {
+  if (name === 'enumerate') return value.kind === 'iterable' ? { kind: 'iterable', element: { kind: 'tuple', items: [UNKNOWN, value.element] } } : UNKNOWN;
+  if (name === 'iter') return value.kind === 'iterable' ? value : UNKNOWN;
+  if (name === 'next') return iterationElement(value);
+  return undefined;
 }

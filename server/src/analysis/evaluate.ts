@@ -1,5 +1,5 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
-import { datasetOf, enumerated, iterationElement, loaderOver, tensorDataset } from './datasets';
+import { datasetOf, iterationBuiltin, iterationElement, loaderOver, tensorDataset } from './datasets';
 import { stopGradientOf } from './gradient-flow';
 import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import type { Framework } from './types';
@@ -998,7 +998,10 @@ export class Evaluator {
         return forward ? this.invoke(forward, callee, args, node) : UNKNOWN;
       }
       default:
-        if (callee.kind === 'unknown' && fnNode.type === 'identifier' && textOf(fnNode) === 'enumerate') return enumerated(args.positional[0]?.value ?? UNKNOWN);
+        if (callee.kind === 'unknown' && fnNode.type === 'identifier') {
+          const iterated = iterationBuiltin(textOf(fnNode), args.positional[0]?.value ?? UNKNOWN);
+          if (iterated) return iterated;
+        }
         for (const argument of args.positional) this.markIfBackward(argument.value, fnNode);
         return UNKNOWN;
     }

@@ -173,7 +173,8 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     const cellIndexOf = new Map(notebook.getCells().map((cell) => [cell.document.uri.toString(), cell.index]));
     const calls: PanelLossCall[] = [];
     for (const call of result?.calls ?? []) {
-      const cell = call.location.cell ?? cellIndexOf.get(call.uri) ?? 0;
+      // The cell document the server names is authoritative (its `location.cell` counts the cells it analysed).
+      const cell = cellIndexOf.get(call.uri) ?? call.location.cell ?? 0;
       const document = notebook.cellAt(cell).document;
       const range = new vscode.Range(call.location.range.start.line, call.location.range.start.character, call.location.range.end.line, call.location.range.end.character);
       const findings = vscode.languages.getDiagnostics(document.uri)

@@ -1,0 +1,106 @@
+/**
+ * The panel end to end in a real VS Code (code-server, the client's harness in test/e2e/) with the
+ * packaged .vsix: open an example notebook whose saved output holds a capture (no kernel), see the
+ * renderer's summary in the cell output, open the Loss Lens panel, see PyTorch's loss value and the
+ * checks, run "Insert weight into code" and check the saved notebook's constructor. Screenshot to
+ * docs/images/panel-vscode.png. Slow (installs code-server and packages the .vsix the first time).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Frame } from 'playwright-core';
+import { ensureCodeServer, ensureVsix, startCodeServer, type RunningCodeServer } from '../e2e/codeServer';
+import { Workbench, launchBrowser, waitUntil } from '../e2e/workbench';
+import { REPOSITORY_ROOT, chromiumAvailable } from './browser-page';
+import { EXAMPLES, exampleCapture } from './example-notebooks';
+
+const NOTEBOOK = 'softmax-before-cross-entropy.ipynb';
+const FAILURE_SCREENSHOTS = path.join(REPOSITORY_ROOT, 'test-output/e2e');
+const skip = chromiumAvailable() ? false : 'no /usr/bin/chromium';
+
+/** The panel's document: the webview frame that holds the panel's root. */
+async function panelFrame(workbench: Workbench): Promise<Frame> {
+  return waitUntil('the Loss Lens panel webview', async () => {
+    for (const frame of workbench.page.frames()) {
+      if (await frame.locator('[data-testid="backend-select"]').count().catch(() => 0)) return frame;
+    }
+    return undefined;
+  }, 90_000);
+}
+
+describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000 }, () => {
+  let codeServer: RunningCodeServer;
+  let browser: Browser;
+  let workbench: Workbench;
+  let workspaceSource: string;
+
+  before(async () => {
+    ensureCodeServer();
+    const vsix = ensureVsix();
+    workspaceSource = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-panel-e2e-'));
+    fs.copyFileSync(path.join(EXAMPLES, NOTEBOOK), path.join(workspaceSource, NOTEBOOK));
+    codeServer = await startCodeServer(vsix, workspaceSource);
+    browser = await launchBrowser();
+    workbench = new Workbench(await browser.newPage({ viewport: { width: 1500, height: 1000 } }));
+    await workbench.open(codeServer.url, codeServer.workspace);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await codeServer?.stop();
+    fs.rmSync(workspaceSource, { recursive: true, force: true });
+  });
+
+  it('shows the saved capture, its numbers and checks, and inserts the suggested weight into the constructor', async () => {
+    try {
+      const example = exampleCapture(NOTEBOOK);
+      await workbench.openFile(NOTEBOOK);
+      // The renderer's summary in the output of the capture cell.
+      await waitUntil('the Loss Lens renderer output', async () => {
+        for (const frame of workbench.page.frames()) {
+          if (await frame.getByText('Open in the Loss Lens panel').count().catch(() => 0)) return true;
+        }
+        return undefined;
+      }, 90_000);
+
+      await workbench.runCommand('Loss Lens: Show Notebook Panel');
+      const panel = await panelFrame(workbench);
+      await panel.locator('[data-testid="analysis"][aria-busy="false"]').waitFor({ timeout: 120_000 });
+      const shown = Number(await panel.locator('[data-testid="loss-value"]').innerText());
+      assert.ok(Math.abs(shown - example.torchLoss) <= 1e-5 * example.torchLoss, `panel ${shown} vs PyTorch ${example.torchLoss}`);
+      assert.match(await panel.locator('.source').innerText(), /cell 3, line 3: criterion\(probabilities, labels\)/);
+      const rules = await panel.locator('[data-testid="checks"] li[data-rule]').evaluateAll((items) => items.map((item) => item.getAttribute('data-rule')));
+      assert.ok(rules.includes('input-rows-sum-to-one') && rules.includes('class-imbalance'), `checks: ${rules.join(', ')}`);
+      // For the screenshot: the Explorer's file list collapsed so that the panel has the side bar's height,
+      // and the side bar widened by dragging its edge.
+      await workbench.page.locator('.pane-header[aria-label^="Explorer Section"]').first().click().catch(() => undefined);
+      const sash = workbench.page.locator('.part.sidebar').first();
+      const box = await sash.boundingBox();
+      if (box) {
+        await workbench.page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
+        await workbench.page.mouse.down();
+        await workbench.page.mouse.move(box.x + 620, box.y + box.height / 2, { steps: 5 });
+        await workbench.page.mouse.up();
+      }
+      await panel.locator('[data-testid="loss-value"]').scrollIntoViewIfNeeded();
+      await workbench.screenshot(path.join(REPOSITORY_ROOT, 'docs/images/panel-vscode.png'));
+
+      const suggestion = await panel.locator('[data-rule="class-imbalance"] pre').innerText();
+      await panel.locator('[data-testid="insert-weight"]').click();
+      await workbench.runCommand('File: Save All');
+      const saved = await waitUntil('the notebook saved with the weight', async () => {
+        const text = fs.readFileSync(path.join(codeServer.workspace, NOTEBOOK), 'utf8');
+        return text.includes('nn.CrossEntropyLoss(weight=') ? text : undefined;
+      }, 60_000);
+      const cells = (JSON.parse(saved) as { cells: { source: string[] }[] }).cells.map((cell) => cell.source.join(''));
+      assert.ok(cells[2].includes(`criterion = nn.CrossEntropyLoss(${suggestion.trim()})`), cells[2]);
+    } catch (error) {
+      fs.mkdirSync(FAILURE_SCREENSHOTS, { recursive: true });
+      await workbench?.screenshot(path.join(FAILURE_SCREENSHOTS, 'panel.png')).catch(() => undefined);
+      fs.writeFileSync(path.join(FAILURE_SCREENSHOTS, 'panel.log'), codeServer?.log() ?? '');
+      throw error;
+    }
+  });
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createAnalyzer, type LossLensAnalyzer } from '../../server/src/analysis/index';
 import type { AnalysisResult } from '../../server/src/analysis/types';
+import { listFixtures, readFixture } from './fixtures';
 
 /** Bad inputs: the analysis never crashes or hangs, analyses what parses, and says when it was cut short. */
 let analyzer: LossLensAnalyzer;
@@ -87,8 +88,7 @@ test('a budget that runs out during evaluation keeps the findings so far and fla
   assert.equal(full.findings.length, 4_000);
 });
 
-test('randomly damaged fixtures never make the analysis throw', async () => {
-  const { listFixtures, readFixture } = await import('./fixtures');
+test('randomly damaged fixtures never make the analysis throw', () => {
   const sources = listFixtures()
     .flatMap((folder) => folder.cases)
     .filter((file) => file.endsWith('.py'))

@@ -640,6 +640,14 @@ export class Evaluator {
         if (inner) this.assign(inner, UNKNOWN, env);
         return;
       }
+      case 'subscript': {
+        // `outputs["probs"] = ...` on a dict literal.
+        const container = this.evalExpr(child(target, 'value')!, env);
+        const keys = target.children.filter((c) => c.field === 'subscript');
+        const key = keys.length === 1 ? stringLiteral(keys[0]) : undefined;
+        if (container.kind === 'dict' && key !== undefined) container.entries.set(key, value);
+        return;
+      }
       default:
         return;
     }
@@ -767,11 +775,12 @@ export class Evaluator {
         const value = child(node, 'value');
         return value ? this.evalExpr(value, env) : UNKNOWN;
       }
+      case 'dictionary':
+        return this.evalDictionary(node, env);
       case 'await':
       case 'not_operator':
       case 'boolean_operator':
       case 'comparison_operator':
-      case 'dictionary':
       case 'set':
         for (const part of namedChildren(node)) this.evalExpr(part, env);
         return node.type === 'comparison_operator' ? tensor({ dtype: { value: 'bool', origins: [] } }) : UNKNOWN;
@@ -818,12 +827,31 @@ export class Evaluator {
     }
   }
 
+  private evalDictionary(node: PyNode, env: Env): Value {
+    const entries = new Map<string, Value>();
+    for (const entry of namedChildren(node)) {
+      if (entry.type !== 'pair') {
+        this.evalExpr(entry, env);
+        continue;
+      }
+      const key = stringLiteral(child(entry, 'key'));
+      const valueNode = child(entry, 'value');
+      const value = valueNode ? this.evalExpr(valueNode, env) : UNKNOWN;
+      if (key !== undefined) entries.set(key, value);
+    }
+    return { kind: 'dict', entries };
+  }
+
   private evalSubscript(node: PyNode, env: Env): Value {
     const valueNode = child(node, 'value');
     if (!valueNode) return UNKNOWN;
     const value = this.evalExpr(valueNode, env);
     const subscripts = node.children.filter((c) => c.field === 'subscript');
     for (const s of subscripts) if (s.type !== 'slice') this.evalExpr(s, env);
+    if (value.kind === 'dict') {
+      const key = subscripts.length === 1 ? stringLiteral(subscripts[0]) : undefined;
+      return (key !== undefined && value.entries.get(key)) || UNKNOWN;
+    }
     if (value.kind === 'tuple' || value.kind === 'list') {
       const [index] = subscripts;
       if (subscripts.length === 1 && index.type === 'integer') return value.items.at(Number(textOf(index))) ?? UNKNOWN;
@@ -970,6 +998,10 @@ export class Evaluator {
       }
       if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
       if (receiver.kind === 'layer') return this.callLayerMethod(receiver, method, args, node);
+      if (receiver.kind === 'dict') {
+        const key = method === 'get' || method === 'pop' ? args.positional[0]?.value : undefined;
+        return (key?.kind === 'string' && receiver.entries.get(key.value)) || UNKNOWN;
+      }
       return this.callMethod(receiver, receiverNode, method, args, node);
     }
     const callee = this.evalExpr(fnNode, env);

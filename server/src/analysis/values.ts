@@ -183,8 +183,15 @@ export interface IterableValue {
   element: Value;
 }
 
+/** A dict literal with string keys (`{"logits": z, "probs": p}`), as models and steps often return. */
+export interface DictValue {
+  kind: 'dict';
+  entries: Map<string, Value>;
+}
+
 export type Value =
   | UnknownValue
+  | DictValue
   | IterableValue
   | TensorValue
   | RefValue

@@ -81,6 +81,15 @@ for (const backend of ['webgl', 'wasm']) {
   });
 }
 
+test('auto picks a GPU backend in the browser for a large input, and agrees with float64', { timeout: 120_000 }, async (t) => {
+  if (!browser) return t.skip(`no Chromium at ${CHROMIUM}`);
+  const report = await runSuite('auto');
+  assert.equal(report.fatal, undefined);
+  t.diagnostic(`auto chose ${report.ranOn.join(', ')} (${report.precision.join(', ')})`);
+  assert.ok(['webgpu', 'webgl'].includes(report.ranOn[0]), report.ranOn[0]);
+  assert.deepEqual(report.failures, []);
+});
+
 test('WebGL with only float16 textures reports float16 precision and keeps to it', { timeout: 180_000 }, async (t) => {
   if (!browser) return t.skip(`no Chromium at ${CHROMIUM}`);
   const report = await runSuite('webgl', '&float16=1');

@@ -19,7 +19,19 @@ declare global {
   interface Window { lossLensReport?: PageReport }
 }
 
+/** What `auto` picks in this browser for an input big enough to pay for a GPU (256 x 256 float32). */
+async function autoChoice(): Promise<PageReport> {
+  const classes = 256;
+  const input = Float32Array.from({ length: classes * classes }, (_, i) => Math.sin(i));
+  const target = BigInt64Array.from({ length: classes }, (_, i) => BigInt(i));
+  const result = await computeLoss({ loss: 'cross_entropy', input: { dtype: 'float32', shape: [classes, classes], data: input }, target: { dtype: 'int64', shape: [classes], data: target } });
+  const exact = await computeLoss({ loss: 'cross_entropy', input: { dtype: 'float64', shape: [classes, classes], data: Float64Array.from(input) }, target: { dtype: 'int64', shape: [classes], data: target } });
+  const agree = Math.abs(result.value! - exact.value!) <= 1e-5 * Math.abs(exact.value!);
+  return { backend: 'auto', ranOn: [result.backend], precision: [result.precision], cases: 1, failures: agree ? [] : [`auto: ${result.value} vs float64 ${exact.value}`] };
+}
+
 async function main(): Promise<PageReport> {
+  if (new URLSearchParams(location.search).get('backend') === 'auto') return autoChoice();
   const query = new URLSearchParams(location.search);
   const backend = query.get('backend') as BackendChoice;
   // ?float16=1 plays a GPU without float32 render targets: WebGL then stores tensors in half-float textures.

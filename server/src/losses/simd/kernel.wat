@@ -6,8 +6,10 @@
 
   ;; exp(d) for d in [-87.3, 0] (callers clamp), NaN in -> NaN out.
   (func $exp4 (param $d v128) (result v128)
-    (local $k v128) (local $r v128) (local $p v128)
-    (local.set $k (f32x4.nearest (f32x4.mul (local.get $d) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local $t v128) (local $k v128) (local $r v128) (local $p v128)
+    ;; Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits then hold k as an integer.
+    (local.set $t (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $k (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912)))
     (local.set $r (f32x4.sub (local.get $d) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
     (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
     (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
@@ -19,7 +21,7 @@
     (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
     ;; 2^k built in the exponent field.
     (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+      (i32x4.shl (i32x4.add (i32x4.sub (local.get $t) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
 
   ;; Adds the four f32 lanes of $v, as f64, to the two f64 lanes of $acc.
   (func $accumulate (param $acc v128) (param $v v128) (result v128)
@@ -31,7 +33,7 @@
   ;; and sum(exp(x - max)) as two f64 at $out + 16 * row.
   (func (export "rowMaxSumExp") (param $x i32) (param $rows i32) (param $stride i32) (param $out i32)
     (local $row i32) (local $at i32) (local $end i32) (local $vmax v128) (local $m f32) (local $vm v128) (local $acc v128) (local $acc2 v128)
-    (local $d v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
+    (local $d v128) (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
     (block $rows_done
       (loop $row_loop
         (br_if $rows_done (i32.ge_u (local.get $row) (local.get $rows)))
@@ -56,7 +58,9 @@
             (br_if $sum_done (i32.ge_u (local.get $at) (local.get $end)))
             ;; $exp4 and $accumulate, inlined: this loop is where cross_entropy spends its time.
             (local.set $d (f32x4.max (f32x4.sub (v128.load (local.get $at)) (local.get $vm)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
-            (local.set $k (f32x4.nearest (f32x4.mul (local.get $d) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+            ;; Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits then hold k as an integer.
+            (local.set $t (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+            (local.set $k (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912)))
             (local.set $r (f32x4.sub (local.get $d) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
             (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
             (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
@@ -68,7 +72,7 @@
             (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
           ;; 2^k built in the exponent field.
             (local.set $e (f32x4.mul (local.get $p)
-            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+            (i32x4.shl (i32x4.add (i32x4.sub (local.get $t) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
             (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (local.get $e))))
             (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
             (local.set $at (i32.add (local.get $at) (i32.const 16)))

@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
 import { createAnalyzer } from '../server/src/analysis/index';
+import { loadPythonParser } from '../server/src/parse/parser';
 import type { ProgramSource } from '../server/src/analysis/types';
 
 const WARM_UP_RUNS = 5;
@@ -91,6 +92,8 @@ function median(values: number[]): number {
 
 interface Measurement {
   engineMs: number;
+  /** tree-sitter's parse of the same text alone: the floor under the engine's time. */
+  parseMs: number;
   ruffMs: number;
   findings: number;
   truncated: boolean;
@@ -99,7 +102,9 @@ interface Measurement {
 
 /** Engine and Ruff runs alternate, so that load from other processes on a shared machine hits both alike. */
 async function measure(source: ProgramSource, ruff: Workspace, ruffText: string, runs: number): Promise<Measurement> {
+  const parser = await loadPythonParser();
   const engineTimes: number[] = [];
+  const parseTimes: number[] = [];
   const ruffTimes: number[] = [];
   let findings = 0;
   let truncated = false;
@@ -112,14 +117,18 @@ async function measure(source: ProgramSource, ruff: Workspace, ruffText: string,
     start = performance.now();
     const diagnostics = ruff.check(ruffText) as unknown[];
     const ruffMs = performance.now() - start;
+    start = performance.now();
+    for (const unit of source.units) parser.parse(unit.text)?.delete();
+    const parseMs = performance.now() - start;
     if (run < WARM_UP_RUNS) continue;
     engineTimes.push(engineMs);
+    parseTimes.push(parseMs);
     ruffTimes.push(ruffMs);
     findings = result.findings.length;
     truncated = result.truncated;
     ruffDiagnostics = diagnostics.length;
   }
-  return { engineMs: median(engineTimes), ruffMs: median(ruffTimes), findings, truncated, ruffDiagnostics };
+  return { engineMs: median(engineTimes), parseMs: median(parseTimes), ruffMs: median(ruffTimes), findings, truncated, ruffDiagnostics };
 }
 
 async function main(): Promise<void> {
@@ -141,6 +150,7 @@ async function main(): Promise<void> {
   for (const [name, measurement] of rows) {
     console.log(name);
     console.log(`  loss-lens analysis: ${measurement.engineMs.toFixed(1)} ms (${measurement.findings} findings${measurement.truncated ? ', TRUNCATED by the time budget' : ''})`);
+    console.log(`    of which a bare tree-sitter parse: ${measurement.parseMs.toFixed(1)} ms`);
     console.log(`  ruff check:         ${measurement.ruffMs.toFixed(1)} ms (${measurement.ruffDiagnostics} diagnostics)`);
     console.log(`  ratio loss-lens / ruff: ${(measurement.engineMs / measurement.ruffMs).toFixed(2)}\n`);
   }

@@ -32,6 +32,7 @@ export function formatText(report: CheckReport, options: { color: boolean; comma
   if (report.diagnostics.length > 0) out.push('');
   if (report.fixed !== undefined && report.fixed > 0) out.push(`Fixed ${plural(report.fixed, 'finding')}.`);
   out.push(summaryLine(report));
+  if (report.diagnostics.length > 0 && report.errors.length > 0) out.push(`${plural(report.errors.length, 'path')} could not be read (listed on stderr).`);
   const fixable = report.diagnostics.filter((diagnostic) => diagnostic.fix).length;
   if (options.command === 'check' && fixable > 0) out.push(`${fixable} fixable with \`loss-lens fix\`.`);
 
@@ -52,7 +53,7 @@ function summaryLine(report: CheckReport): string {
     return `Found ${plural(diagnostics.length, 'finding')} (${bySeverity.join(', ')}) in ${plural(files, 'file')}.`;
   }
   if (report.errors.length > 0) {
-    return `No findings in the ${plural(report.checked, 'file')} checked, but ${plural(report.errors.length, 'path')} could not be read.`;
+    return `No findings in the ${plural(report.checked, 'file')} checked, but ${plural(report.errors.length, 'path')} could not be read (listed on stderr).`;
   }
   return 'All checks passed.';
 }

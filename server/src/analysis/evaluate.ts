@@ -117,6 +117,8 @@ const INT_DTYPES = /(^|\.)(long|int|int8|int16|int32|int64|uint8|LongTensor|IntT
 /** nn.Module methods that return the module itself. */
 const MODULE_SELF_METHODS = new Set(['to', 'cuda', 'cpu', 'train', 'eval', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'type', 'share_memory', 'apply', 'to_empty']);
 const MAX_CALL_DEPTH = 8;
+/** Loops nested deeper than this are evaluated once, so that re-evaluation cannot grow exponentially with nesting. */
+const MAX_RERUN_LOOP_DEPTH = 2;
 /** Deeper expressions (10,000 nested parentheses) evaluate to unknown instead of overflowing the stack. */
 const MAX_EXPRESSION_DEPTH = 150;
 const MAX_EVALUATIONS_PER_FUNCTION = 12;
@@ -178,6 +180,8 @@ export class Evaluator {
   private readonly frames: Frame[] = [];
   private moduleEnv: Env = { vars: new Map(), parent: null, closure: null };
   private steps = 0;
+  /** Nesting of loops being evaluated (loops deeper than MAX_RERUN_LOOP_DEPTH are evaluated once). */
+  private loopDepth = 0;
   /** Nesting of expressions (and assignment patterns, ERROR nodes) under evaluation, bounded by MAX_EXPRESSION_DEPTH. */
   private expressionDepth = 0;
   private truncated = false;
@@ -407,21 +411,75 @@ export class Evaluator {
       const condition = child(node, 'condition');
       if (condition) this.evalExpr(condition, env);
     }
-    const bodyEnv = this.fork(env);
     const left = child(node, 'left');
-    if (left) this.assign(left, iterationElement(iterated), bodyEnv);
-    const frame = this.frames[this.frames.length - 1];
-    const exitStack = frame ? frame.loopExits : this.moduleLoopExits;
-    exitStack.push([]);
     const body = child(node, 'body');
-    const end = body ? this.execBlock(body, bodyEnv) : bodyEnv;
-    const exits = exitStack.pop() ?? [];
+    this.loopDepth++;
+    const snapshot = this.recordsSnapshot();
+    let pass = this.execLoopBody(env, left, iterated, body, undefined);
+    // A later iteration starts from what the previous one left: where the body changed a value that was known
+    // before the loop, evaluate the body again from the merge of both (its first evaluation is discarded).
+    const carried = this.loopDepth <= MAX_RERUN_LOOP_DEPTH ? this.loopCarried(env, [pass.end, ...pass.exits]) : undefined;
+    if (carried) {
+      this.restoreRecords(snapshot);
+      pass = this.execLoopBody(env, left, iterated, body, carried);
+    }
+    this.loopDepth--;
     // The body runs zero or more times: what holds after the loop holds on entry and after every iteration.
-    let after = this.merge(env, [env, end, ...exits]);
+    let after = this.merge(env, [env, pass.end, ...pass.exits]);
     const alternative = child(node, 'alternative');
     const elseBody = alternative ? child(alternative, 'body') : undefined;
     if (elseBody && after) after = this.execBlock(elseBody, after);
     return after;
+  }
+
+  private execLoopBody(env: Env, left: PyNode | undefined, iterated: Value, body: PyNode | undefined, carried: Map<string, Value> | undefined): { end: Env | null; exits: Env[] } {
+    const bodyEnv = this.fork(env);
+    if (carried) for (const [name, value] of carried) bodyEnv.vars.set(name, value);
+    if (left) this.assign(left, iterationElement(iterated), bodyEnv);
+    const frame = this.frames[this.frames.length - 1];
+    const exitStack = frame ? frame.loopExits : this.moduleLoopExits;
+    exitStack.push([]);
+    const end = body ? this.execBlock(body, bodyEnv) : bodyEnv;
+    const exits = exitStack.pop() ?? [];
+    return { end, exits };
+  }
+
+  /**
+   * Names the loop body re-bound whose value before the loop carried information (not a plain number or unknown)
+   * and changed: mapped to what holds on entry to any iteration. Undefined when no such name exists.
+   */
+  private loopCarried(before: Env, paths: (Env | null)[]): Map<string, Value> | undefined {
+    const live = paths.filter((p): p is Env => p !== null);
+    let carried: Map<string, Value> | undefined;
+    const seen = new Set<string>();
+    for (const path of live) {
+      for (let layer: Env | null = path; layer && layer !== before; layer = layer.parent) {
+        for (const name of layer.vars.keys()) {
+          if (seen.has(name)) continue;
+          seen.add(name);
+          const initial = lookupIn(before, name);
+          if (!initial || initial.kind === 'unknown' || initial.kind === 'number') continue;
+          let merged: Value = initial;
+          for (const other of live) merged = mergeValues(merged, lookupIn(other, name) ?? initial);
+          if (merged === initial) continue;
+          (carried ??= new Map()).set(name, merged);
+        }
+      }
+    }
+    return carried;
+  }
+
+  private recordsSnapshot(): { lossCalls: number; events: number; lossObjects: number; functions: number; classes: number } {
+    return { lossCalls: this.lossCalls.length, events: this.events.length, lossObjects: this.lossObjects.length, functions: this.functions.length, classes: this.classes.length };
+  }
+
+  /** Forgets what a discarded evaluation of a loop body recorded. */
+  private restoreRecords(snapshot: ReturnType<Evaluator['recordsSnapshot']>): void {
+    this.lossCalls.length = snapshot.lossCalls;
+    for (const event of this.events.splice(snapshot.events)) this.eventNodes.delete(event.node);
+    this.lossObjects.length = snapshot.lossObjects;
+    this.functions.length = snapshot.functions;
+    this.classes.length = snapshot.classes;
   }
 
   private execTry(node: PyNode, env: Env): Env | null {

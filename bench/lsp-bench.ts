@@ -8,7 +8,8 @@
  * typing pause. It opens a generated 10,000-line Python file and a 300-cell notebook, and times:
  * - open-to-diagnostics: `didOpen` sent → the `lossLens/status` "ready" of version 1 (diagnostics published);
  * - edit-to-diagnostics: a one-character `didChange` in the middle of the file (in one cell of the
- *   notebook) → "ready" of that version; median and worst of N edits (alternately insert and delete);
+ *   notebook) → "ready" of that version; median and worst of N edits (each types one more letter, so
+ *   every version is a text the server has not seen);
  * - the server's peak resident memory (VmHWM of /proc/<pid>/status, Linux only).
  * Reference, measured in the same run: the engine alone, in this process (`createAnalyzer().analyze`)
  * on the same sequence of texts, so `ratio` = LSP edit-to-diagnostics / bare analysis shows what the
@@ -67,14 +68,17 @@ function notebookCells(count: number): NotebookCellSpec[] {
   const cells: NotebookCellSpec[] = [{ kind: 'code', text: HEADER }];
   for (let index = 0; cells.length < count; index++) {
     const kind = cells.length % 3;
+    // Each cell opens with a comment line: the benchmark types into it.
+    const comment = `# cell ${cells.length}\n`;
     if (kind === 1) {
-      cells.push({ kind: 'code', text: `model_${index} = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))\noptimizer_${index} = torch.optim.Adam(model_${index}.parameters())\n` });
+      cells.push({ kind: 'code', text: comment + `model_${index} = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))\noptimizer_${index} = torch.optim.Adam(model_${index}.parameters())\n` });
     } else if (kind === 2) {
-      cells.push({ kind: 'code', text: `images_${index} = torch.randn(32, 128)\nlabels_${index} = torch.randint(0, 10, (32,))\n` });
+      cells.push({ kind: 'code', text: comment + `images_${index} = torch.randn(32, 128)\nlabels_${index} = torch.randint(0, 10, (32,))\n` });
     } else {
       cells.push({
         kind: 'code',
         text:
+          comment +
           `criterion_${index} = nn.CrossEntropyLoss()\n` +
           `scores_${index} = model_${index - 1}(images_${index - 1})\n` +
           `probs_${index} = torch.softmax(scores_${index}, dim=1)\n` +
@@ -103,12 +107,24 @@ function peakMemoryMb(pid: number): number | undefined {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
-/** The one-character edit number `edit`: insert an `x` at the end of the marker line, then delete it again. */
-function editAt(edit: number, line: number, character: number) {
-  const at = { line, character };
-  return edit % 2 === 0
-    ? { range: { start: at, end: at }, text: 'x' }
-    : { range: { start: at, end: { line, character: character + 1 } }, text: '' };
+/**
+ * Edit number `edit`: type one more letter at the end of the marker line. Every edit makes a text the
+ * server has not seen, as typing does (so a cache keyed by text cannot short-cut it).
+ */
+function editAt(edit: number, line: number, lineLength: number) {
+  const at = { line, character: lineLength + edit };
+  return { range: { start: at, end: at }, text: typedLetter(edit) };
+}
+
+function typedLetter(edit: number): string {
+  return String.fromCharCode(97 + (edit % 26));
+}
+
+/** The marker line after `edits` edits. */
+function typedLine(line: string, edits: number): string {
+  let typed = line;
+  for (let edit = 0; edit < edits; edit++) typed += typedLetter(edit);
+  return typed;
 }
 
 interface Timings {
@@ -152,7 +168,7 @@ async function benchNotebook(client: LspTestClient, cells: NotebookCellSpec[]): 
   for (let edit = 0; edit < EDITS; edit++) {
     mark = client.statuses.length;
     started = performance.now();
-    // At the end of the cell's first line (an assignment's right-hand side): `... x`, then back.
+    // At the end of the cell's comment line, as in the file: the edit keeps the program's meaning.
     const version = await client.changeCell(notebook, cellUri, [editAt(edit, 0, lineLength)]);
     await client.waitForReady(notebook, version, mark, 60_000);
     editsMs.push(performance.now() - started);
@@ -174,7 +190,7 @@ async function referenceTimings(text: string, cells: NotebookCellSpec[]) {
   const fileEdits: number[] = [];
   for (let edit = 0; edit < EDITS; edit++) {
     const edited = [...fileLines];
-    if (edit % 2 === 0) edited[line] += 'x';
+    edited[line] = typedLine(fileLines[line], edit + 1);
     fileEdits.push(time({ kind: 'file', units: [{ text: edited.join('\n') }] }));
   }
   const units = cells.map((cell, index) => ({ cell: index, text: cell.text }));
@@ -184,7 +200,7 @@ async function referenceTimings(text: string, cells: NotebookCellSpec[]) {
   const notebookEdits: number[] = [];
   for (let edit = 0; edit < EDITS; edit++) {
     const edited = [...units];
-    edited[middle] = { cell: middle, text: [firstLine + (edit % 2 === 0 ? 'x' : ''), ...rest].join('\n') };
+    edited[middle] = { cell: middle, text: [typedLine(firstLine, edit + 1), ...rest].join('\n') };
     notebookEdits.push(time({ kind: 'notebook', units: edited }));
   }
   return { fileOpen, fileEdits, notebookOpen, notebookEdits };

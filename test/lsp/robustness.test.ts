@@ -2,51 +2,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspTestClient, NotebookCellSpec, REPO_ROOT, SERVER_BUNDLE } from './harness';
+import { comparableDiagnostics, randomChange, seededRandom } from './random-edits';
 import { TRAIN_NOTEBOOK, TRAIN_PY, rulesOf } from './sources';
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const FRAGMENTS = ['probs', 'F.softmax(', ')', '\n', '.float()', '.long()', '    ', 'x = ', 'criterion(', ', dim=1', '#', '"', 'def f():\n    ', 'é', '🙂'];
-
-/** A random insertion or deletion in `text`, as an LSP ranged change computed from offsets. */
-function randomChange(random: () => number, text: string, positionAt: (offset: number) => { line: number; character: number }) {
-  const at = Math.floor(random() * (text.length + 1));
-  if (random() < 0.55 || text.length < 20) {
-    const fragment = FRAGMENTS[Math.floor(random() * FRAGMENTS.length)];
-    return { range: { start: positionAt(at), end: positionAt(at) }, text: fragment };
-  }
-  let end = Math.min(text.length, at + 1 + Math.floor(random() * 12));
-  // Never split a surrogate pair: both sides would be left with half a character.
-  const isLowSurrogate = (offset: number) => /[\udc00-\udfff]/.test(text.charAt(offset));
-  const start = isLowSurrogate(at) ? at - 1 : at;
-  if (isLowSurrogate(end)) end++;
-  return { range: { start: positionAt(start), end: positionAt(end) }, text: '' };
-}
-
-/** Diagnostics without what depends on the URI they were published for, for comparing two documents with the same text. */
-function comparable(diagnostics: readonly Diagnostic[] | undefined) {
-  return (diagnostics ?? [])
-    .map((diagnostic) => ({
-      code: diagnostic.code,
-      severity: diagnostic.severity,
-      message: diagnostic.message,
-      range: diagnostic.range,
-      related: (diagnostic.relatedInformation ?? []).map((info) => ({ range: info.location.range, message: info.message })),
-    }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-}
 
 describe('LSP: robustness', () => {
   let client: LspTestClient;
@@ -76,7 +34,7 @@ describe('LSP: robustness', () => {
     mark = client.statuses.length;
     await client.openText(freshUri, client.documents.get(uri)!.getText());
     await client.waitForReady(freshUri, 1, mark);
-    assert.deepEqual(comparable(client.diagnostics.get(uri)), comparable(client.diagnostics.get(freshUri)));
+    assert.deepEqual(comparableDiagnostics(client.diagnostics.get(uri)), comparableDiagnostics(client.diagnostics.get(freshUri)));
   });
 
   it('survives 200 random edits across notebook cells and ends with the diagnostics of a fresh open', async () => {
@@ -101,7 +59,7 @@ describe('LSP: robustness', () => {
     const freshCells = await client.openNotebook(freshNotebook, finalCells);
     await client.waitForReady(freshNotebook, 1, mark);
     cells.forEach((cell, index) => {
-      assert.deepEqual(comparable(client.diagnostics.get(cell)), comparable(client.diagnostics.get(freshCells[index])), `cell ${index}`);
+      assert.deepEqual(comparableDiagnostics(client.diagnostics.get(cell)), comparableDiagnostics(client.diagnostics.get(freshCells[index])), `cell ${index}`);
     });
   });
 

@@ -1,6 +1,7 @@
 import { Connection, NotebookCellKind, NotebookDocuments, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ProgramSource, SourceCell } from '../analysis/types';
+import { chunkFile } from './chunks';
 
 /**
  * The open programs the server analyses. A program ("target") is either a Python text document or a
@@ -23,6 +24,8 @@ export interface ProgramSnapshot {
   cellUris: string[];
   /** The text document behind each URI of the program, at this snapshot. */
   documents: Map<string, TextDocument>;
+  /** A file given to the engine in chunks: the file line where each chunk starts (see chunks.ts). */
+  chunkStartLines?: number[];
 }
 
 export class DocumentStore {
@@ -101,14 +104,16 @@ export class DocumentStore {
     }
     const document = this.textDocuments.get(key);
     if (!document) return undefined;
+    const chunked = chunkFile(document.getText());
     return {
       key,
       kind: 'file',
       generation,
       version: document.version,
-      source: { kind: 'file', units: [{ text: document.getText() }] },
+      source: chunked.source,
       cellUris: [key],
       documents: new Map([[key, document]]),
+      chunkStartLines: chunked.startLines,
     };
   }
 

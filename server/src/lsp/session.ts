@@ -18,6 +18,7 @@ import {
   StatusParams,
 } from '../protocol';
 import { AnalyzerFactory, TargetAnalyzers } from './analyzers';
+import { resultInFileLines } from './chunks';
 import { AnalysedProgram, codeActions } from './codeActions';
 import { diagnosticsByUri, uriOfLocation } from './diagnostics';
 import { DocumentStore } from './documentStore';
@@ -179,6 +180,7 @@ export class LossLensSession {
     try {
       if (!this.analyzers) throw new Error('the analysis engine is not loaded');
       result = this.analyzers.for(key, snapshot.source.units.length).analyze(snapshot.source, this.analysisOptions);
+      if (snapshot.chunkStartLines) result = resultInFileLines(result, snapshot.chunkStartLines);
     } catch (error) {
       failure = errorText(error);
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);

@@ -9,12 +9,12 @@ before(async () => {
   analyzer = await createAnalyzer();
 });
 
-test('IPython lines are masked into comments of the same length', () => {
+test('IPython lines are masked into no-op statements and comments of the same length', () => {
   const cell = ['%matplotlib inline', 'files = !ls -la', '!pip install torch', 'model?', '?len', '  %time x = 1', 'y = 2', 'a = b % c', 'print("!")'].join('\n');
   const masked = maskIPython(cell);
   assert.equal(masked.skip, false);
   assert.equal(masked.text.length, cell.length);
-  assert.deepEqual(masked.text.split('\n'), ['#matplotlib inline', '#iles = !ls -la', '#pip install torch', '#odel?', '#len', '  #time x = 1', 'y = 2', 'a = b % c', 'print("!")']);
+  assert.deepEqual(masked.text.split('\n'), ['0#atplotlib inline', '0#les = !ls -la', '0#ip install torch', '0#del?', '0#en', '  0#ime x = 1', 'y = 2', 'a = b % c', 'print("!")']);
 });
 
 test('cell magics: non-Python bodies skip the cell, %%time and %%capture keep it', () => {
@@ -22,7 +22,7 @@ test('cell magics: non-Python bodies skip the cell, %%time and %%capture keep it
   assert.equal(maskIPython('# comment\n%%html\n<b>x</b>\n').skip, true);
   const timed = maskIPython('%%time\nx = 1\n');
   assert.equal(timed.skip, false);
-  assert.equal(timed.text, '#%time\nx = 1\n');
+  assert.equal(timed.text, '0#time\nx = 1\n');
   assert.equal(maskIPython('%%capture out\nx = 1\n').skip, false);
 });
 
@@ -40,6 +40,12 @@ test('magics do not break the analysis of the rest of the cell, and lines keep t
     [[1, 4, 'softmax-before-cross-entropy', 2]],
   );
   assert.deepEqual(result.parseErrors, []);
+});
+
+test('a magic alone in a block keeps the block parseable', () => {
+  const result = analyzer.analyze(notebook('import torch.nn.functional as F\nfor f in files:\n    !cp $f out/\nprobs = F.softmax(z, dim=1)\nloss = F.cross_entropy(probs, y)\n'));
+  assert.deepEqual(result.parseErrors, []);
+  assert.deepEqual(result.findings.map((f) => f.rule), ['softmax-before-cross-entropy']);
 });
 
 test('a %%bash cell is not analysed as Python', () => {

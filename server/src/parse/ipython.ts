@@ -1,6 +1,6 @@
 /**
  * IPython syntax in notebook cells (`%magic`, `%%cell_magic`, `!shell`, `x = !ls`, `?help`, `obj?`) is not Python.
- * Such lines are masked into comments of the same length so every offset after them stays valid,
+ * Such lines are masked into `0#...` (a no-op statement and a comment) of the same length so every offset after them stays valid,
  * and the rest of the cell is analysed as usual.
  */
 
@@ -26,9 +26,15 @@ function isIPythonLine(line: string): boolean {
   return /^[\w.\[\]()]+\?{1,2}\s*$/.test(trimmed);
 }
 
+/**
+ * `0#...`: a no-op statement and a comment, same length as the line. A bare comment would leave a block whose only
+ * statement was the magic (`for f in files:` / `    !cp $f out/`) empty, which does not parse.
+ */
 function maskLine(line: string): string {
   const indent = line.length - line.trimStart().length;
-  return line.slice(0, indent) + '#' + line.slice(indent + 1);
+  const code = line.slice(indent).replace(/\r$/, '');
+  const masked = code.length === 1 ? '0' : '0#' + code.slice(2);
+  return line.slice(0, indent) + masked + line.slice(indent + code.length);
 }
 
 export function maskIPython(text: string): MaskedText {

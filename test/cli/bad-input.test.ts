@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson, SOFTMAX_BEFORE_CE } from './cli-harness';
 
@@ -74,6 +76,15 @@ describe('loss-lens check on bad input', () => {
     assert.match(messages['empty.ipynb'], /^not a notebook: /);
     assert.equal(report.checked, 1);
     assert.ok(report.diagnostics.some((diagnostic) => diagnostic.path === 'string-source.ipynb' && diagnostic.cell === 0));
+  });
+
+  it('refuses a named pipe instead of blocking on it', () => {
+    const fifo = path.join(root, 'pipe.py');
+    spawnSync('mkfifo', [fifo]);
+    const { status, report } = runJson(['check', 'pipe.py', 'string-source.ipynb'], { cwd: root });
+    assert.equal(status, 2);
+    assert.deepEqual(report.errors, [{ path: 'pipe.py', message: 'not a regular file or folder' }]);
+    assert.equal(report.checked, 1);
   });
 
   it('reads a notebook whose cell sources are strings', () => {

@@ -56,8 +56,13 @@ export function collectFiles(args: readonly string[]): Collection {
       problems.push({ displayPath: arg, message: describeFsError(error) });
       continue;
     }
-    if (!stats.isDirectory()) {
+    if (stats.isFile()) {
       add({ displayPath: arg, fsPath: arg });
+      continue;
+    }
+    if (!stats.isDirectory()) {
+      // A pipe or device would block the read or never end.
+      problems.push({ displayPath: arg, message: 'not a regular file or folder' });
       continue;
     }
     const relativePaths: string[] = [];

@@ -2,7 +2,8 @@
  * The panel end to end in a real VS Code (code-server, the client's harness in test/e2e/) with the
  * packaged .vsix: open an example notebook whose saved output holds a capture (no kernel), see the
  * renderer's summary in the cell output, open the Loss Lens panel, see PyTorch's loss value and the
- * checks, run "Insert weight into code" and check the saved notebook's constructor. Screenshot to
+ * checks, run "Insert weight into code" and check the saved notebook's constructor, and see "Inspect loss"
+ * say clearly that it needs the Jupyter extension (this VS Code has none) and name the helper. Screenshot to
  * docs/images/panel-vscode.png. Slow (installs code-server and packages the .vsix the first time).
  */
 import assert from 'node:assert/strict';
@@ -96,6 +97,15 @@ describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000
       }, 60_000);
       const cells = (JSON.parse(saved) as { cells: { source: string[] }[] }).cells.map((cell) => cell.source.join(''));
       assert.ok(cells[2].includes(`criterion = nn.CrossEntropyLoss(${suggestion.trim()})`), cells[2]);
+
+      // "Inspect loss" without the Jupyter extension (none in this VS Code): it says so and names the helper.
+      await workbench.page.locator('.notebook-editor .codelens-decoration a', { hasText: 'Inspect loss' }).first().click();
+      const status = await waitUntil('the panel to report why it cannot reach the kernel', async () => {
+        const text = await panel.locator('[data-testid="status"]').first().innerText({ timeout: 1_000 }).catch(() => '');
+        return text || undefined;
+      }, 60_000);
+      assert.match(status, /The Jupyter extension \(ms-toolsai\.jupyter\) is not installed/);
+      assert.match(status, /loss_lens\.capture\(input=\.\.\., target=\.\.\., loss=criterion\)/);
     } catch (error) {
       fs.mkdirSync(FAILURE_SCREENSHOTS, { recursive: true });
       await workbench?.screenshot(path.join(FAILURE_SCREENSHOTS, 'panel.png')).catch(() => undefined);

@@ -76,6 +76,10 @@ export function offsetAt(unit: ParsedText, position: Position): number {
 
 /** Named node types that never have children: no need to ask tree-sitter for their first child. */
 const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', 'none', 'string_start', 'string_content', 'string_end', 'escape_sequence', 'comment', 'ellipsis', 'type_conversion', 'line_continuation']);
+/** Parents whose children never fill a grammar field (statements of a block, arguments, items): no need to ask. */
+const NO_FIELD_PARENTS = new Set(['module', 'block', 'argument_list', 'expression_statement', 'list', 'tuple', 'set', 'expression_list', 'parenthesized_expression', 'string', 'concatenated_string', 'dictionary']);
+/** Shared by every leaf: leaves never get children pushed (only a node the walk descends into does). */
+const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
 /** Parents whose anonymous children the analysis reads (operator tokens; `,` and `)` for argument edits). */
 const KEEP_ANONYMOUS_IN = new Set(['binary_operator', 'unary_operator', 'comparison_operator', 'boolean_operator', 'augmented_assignment', 'not_operator', 'argument_list']);
 
@@ -148,7 +152,9 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
         if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
           const start = cursor.startIndex;
           const end = cursor.endIndex;
-          node = { type, named, field: fieldNames[cursor.currentFieldId] ?? null, start, end, children: [], namedChildren: undefined, parent: current, unit };
+          const leaf = !named || LEAF_TYPES.has(type);
+          const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.currentFieldId] ?? null);
+          node = { type, named, field, start, end, children: leaf ? NO_CHILDREN : [], namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };
           if (type === 'ERROR') unit.errorNodes.push(node);
           current.children.push(node);
         }

@@ -181,7 +181,9 @@ def _origin_of(value):
     info = {"framework": framework}
     dtype = getattr(value, "dtype", None)
     if dtype is not None:
-        info["originalDtype"] = str(dtype).replace("torch.", "")
+        # NumPy, JAX and TensorFlow dtypes have a .name ('float32'); PyTorch's print as 'torch.float32'.
+        name = getattr(dtype, "name", None)
+        info["originalDtype"] = name if isinstance(name, str) else str(dtype).replace("torch.", "")
     device = getattr(value, "device", None)
     if device is not None and not isinstance(value, np.ndarray):
         info["device"] = str(device)

@@ -116,6 +116,21 @@ describe('python/loss_lens capture helper', { skip }, () => {
     });
   }
 
+  it('takes TensorFlow tensors (.numpy()) and JAX arrays (array protocol) by duck typing', async () => {
+    const entry = byName('tensorflow-and-jax');
+    const { record, tensors } = readFolderCapture(entry.folder);
+    assert.equal(record.tensors.input.framework, 'tensorflow');
+    assert.equal(record.tensors.input.originalDtype, 'float32');
+    assert.match(record.tensors.input.device ?? '', /GPU:0$/);
+    assert.equal(record.tensors.target.framework, 'jax');
+    assert.equal(record.tensors.target.dtype, 'int32');
+    // PyTorch's cross_entropy wants int64 indices: the engine says so as PyTorch would, and the int64 copy agrees.
+    await assert.rejects(computeCapturedLoss(record, tensors, 'cpu'), /expected scalar type Long but found Int/);
+    const asInt64 = { ...tensors, target: { dtype: 'int64' as const, shape: tensors.target.shape, data: BigInt64Array.from(tensors.target.data as Int32Array, BigInt) } };
+    const outcome = await computeCapturedLoss({ ...record, tensors: { ...record.tensors, target: { ...record.tensors.target, dtype: 'int64' } } }, asInt64, 'cpu');
+    assertClose(outcome.result.value, entry.expected!, 1e-5, entry.name);
+  });
+
   it('keeps reduction none per element', async () => {
     const entry = byName('nll-none');
     const { record, tensors } = readFolderCapture(entry.folder);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnalysisOptions, RuleInfo } from '../analysis/types';
 import { RULES } from '../rules/index';
-import { collectFiles } from '../workspace/collect-files';
+import { collectFiles, describeFsError } from '../workspace/collect-files';
 import { AnalyzeFunction, fixProgram } from './apply-fixes';
 import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
 import { formatSarif } from './format-sarif';
@@ -76,7 +76,12 @@ async function fixFile(
     return;
   }
   if (outcome.program.text !== program.text) {
-    writeFileAtomically(fsPath, (outcome.program.hasByteOrderMark ? '\ufeff' : '') + outcome.program.text);
+    try {
+      writeFileAtomically(fsPath, (outcome.program.hasByteOrderMark ? '\ufeff' : '') + outcome.program.text);
+    } catch (error) {
+      report.errors.push({ path: displayPath, message: `could not write the fixed file: ${describeFsError(error)}` });
+      return;
+    }
   }
   report.fixed = (report.fixed ?? 0) + outcome.fixed;
   addAnalysis(report, displayPath, outcome.result, CLI_TIME_BUDGET_MS);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +19,12 @@ function skeleton(text: string): string {
   }
   return result;
 }
+
+const JUPYTER_WRITES_SAME = `
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+print("same" if text == json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\\n" else "different")
+`;
 
 describe('loss-lens fix', () => {
   let root: string;
@@ -52,6 +59,10 @@ describe('loss-lens fix', () => {
         assert.deepEqual(fixed.cells[index].source, original.cells[index].source, `cell ${index} untouched`);
       }
     }
+
+    // Exactly what Jupyter itself would write for the fixed notebook (nbformat: indent 1, sorted keys, raw UTF-8).
+    const jupyterLayout = spawnSync('python3', ['-c', JUPYTER_WRITES_SAME, path.join(root, 'train_classifier.ipynb')], { encoding: 'utf8' });
+    if (!jupyterLayout.error) assert.equal(jupyterLayout.stdout.trim(), 'same', jupyterLayout.stderr);
 
     // A second run has nothing left to fix and leaves the file alone.
     const again = runJson(['fix', 'train_classifier.ipynb'], { cwd: root });

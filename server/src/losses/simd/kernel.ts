@@ -26,7 +26,7 @@ export class SimdKernel {
 
   /** Per row of `x` (`rows` x `classes`, row-major): its max and sum(exp(x - max)), into `maxOut` and `sumOut`. */
   rowMaxSumExp(x: Float32Array, rows: number, classes: number, maxOut: Float64Array, sumOut: Float64Array): void {
-    const stride = (classes + 3) & ~3; // rows padded to whole f32x4 vectors with -inf, which adds nothing
+    const stride = (classes + 7) & ~7; // rows padded to pairs of f32x4 vectors with -inf, which adds nothing
     const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / stride));
     const outOffset = chunkRows * stride * 4;
     const buffer = this.memoryFor(outOffset + chunkRows * 16);

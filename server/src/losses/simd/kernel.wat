@@ -29,11 +29,12 @@
       (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (local.get $v)))
       (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
 
-  ;; For each of $rows rows of $stride floats at $x (padded with -inf to a multiple of 4), writes the row's max
+  ;; For each of $rows rows of $stride floats at $x (padded with -inf to a multiple of 8), writes the row's max
   ;; and sum(exp(x - max)) as two f64 at $out + 16 * row.
   (func (export "rowMaxSumExp") (param $x i32) (param $rows i32) (param $stride i32) (param $out i32)
     (local $row i32) (local $at i32) (local $end i32) (local $vmax v128) (local $m f32) (local $vm v128) (local $acc v128) (local $acc2 v128)
     (local $d v128) (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
+    (local $d_b v128) (local $t_b v128) (local $k_b v128) (local $r_b v128) (local $p_b v128) (local $e_b v128) (local $acc_b v128) (local $acc2_b v128)
     (block $rows_done
       (loop $row_loop
         (br_if $rows_done (i32.ge_u (local.get $row) (local.get $rows)))
@@ -52,11 +53,14 @@
         (local.set $vm (f32x4.splat (local.get $m)))
         (local.set $acc (v128.const f64x2 0 0))
         (local.set $acc2 (v128.const f64x2 0 0))
+        (local.set $acc_b (v128.const f64x2 0 0))
+        (local.set $acc2_b (v128.const f64x2 0 0))
         (local.set $at (i32.sub (local.get $end) (i32.mul (local.get $stride) (i32.const 4))))
         (block $sum_done
           (loop $sum_loop
             (br_if $sum_done (i32.ge_u (local.get $at) (local.get $end)))
-            ;; $exp4 and $accumulate, inlined: this loop is where cross_entropy spends its time.
+            ;; $exp4 and $accumulate, inlined and unrolled twice (two independent chains): this loop is where
+            ;; cross_entropy spends its time. Rows are padded to a multiple of 8 floats.
             (local.set $d (f32x4.max (f32x4.sub (v128.load (local.get $at)) (local.get $vm)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
             ;; Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits then hold k as an integer.
             (local.set $t (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
@@ -75,12 +79,32 @@
             (i32x4.shl (i32x4.add (i32x4.sub (local.get $t) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
             (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (local.get $e))))
             (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
-            (local.set $at (i32.add (local.get $at) (i32.const 16)))
+            (local.set $d_b (f32x4.max (f32x4.sub (v128.load offset=16 (local.get $at)) (local.get $vm)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+            ;; Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits then hold k as an integer.
+            (local.set $t_b (f32x4.add (f32x4.mul (local.get $d_b) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+            (local.set $k_b (f32x4.sub (local.get $t_b) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+            (local.set $r_b (f32x4.sub (local.get $d_b) (f32x4.mul (local.get $k_b) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+            (local.set $r_b (f32x4.sub (local.get $r_b) (f32x4.mul (local.get $k_b) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+            (local.set $p_b (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+            (local.set $p_b (f32x4.add (f32x4.mul (local.get $p_b) (local.get $r_b)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+            (local.set $p_b (f32x4.add (f32x4.mul (local.get $p_b) (local.get $r_b)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+            (local.set $p_b (f32x4.add (f32x4.mul (local.get $p_b) (local.get $r_b)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+            (local.set $p_b (f32x4.add (f32x4.mul (local.get $p_b) (local.get $r_b)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+            (local.set $p_b (f32x4.add (f32x4.mul (local.get $p_b) (local.get $r_b)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+            (local.set $p_b (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p_b) (local.get $r_b)) (local.get $r_b)) (local.get $r_b)) (v128.const f32x4 1 1 1 1)))
+          ;; 2^k built in the exponent field.
+            (local.set $e_b (f32x4.mul (local.get $p_b)
+            (i32x4.shl (i32x4.add (i32x4.sub (local.get $t_b) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+            (local.set $acc_b (f64x2.add (local.get $acc_b) (f64x2.promote_low_f32x4 (local.get $e_b))))
+            (local.set $acc2_b (f64x2.add (local.get $acc2_b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e_b) (local.get $e_b)))))
+            (local.set $at (i32.add (local.get $at) (i32.const 32)))
             (br $sum_loop)))
         (f64.store (i32.add (local.get $out) (i32.mul (local.get $row) (i32.const 16))) (f64.promote_f32 (local.get $m)))
         (f64.store offset=8 (i32.add (local.get $out) (i32.mul (local.get $row) (i32.const 16)))
-          (f64.add (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))
-                   (f64.add (f64x2.extract_lane 0 (local.get $acc2)) (f64x2.extract_lane 1 (local.get $acc2)))))
+          (f64.add (f64.add (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))
+                   (f64.add (f64x2.extract_lane 0 (local.get $acc2)) (f64x2.extract_lane 1 (local.get $acc2))))
+          (f64.add (f64.add (f64x2.extract_lane 0 (local.get $acc_b)) (f64x2.extract_lane 1 (local.get $acc_b)))
+                   (f64.add (f64x2.extract_lane 0 (local.get $acc2_b)) (f64x2.extract_lane 1 (local.get $acc2_b))))))
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $row_loop))))
 

@@ -150,6 +150,8 @@ interface Timings {
   editsMs: number[];
   /** The server's main-thread CPU time over all edits, divided by their number. */
   cpuPerEditMs: number | undefined;
+  /** The server's note on the first analysis (e.g. that it ran out of its time budget: findings partial). */
+  openNote: string | undefined;
   findings: number | undefined;
 }
 
@@ -174,7 +176,7 @@ async function benchFile(client: LspTestClient, text: string): Promise<Timings> 
   }
   const cpuAfter = mainThreadCpuMs(client.child.pid!);
   const cpuPerEditMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / EDITS;
-  return { openMs, editsMs, cpuPerEditMs, findings: opened.findings };
+  return { openMs, editsMs, cpuPerEditMs, findings: opened.findings, openNote: opened.message };
 }
 
 async function benchNotebook(client: LspTestClient, cells: NotebookCellSpec[]): Promise<Timings> {
@@ -199,7 +201,7 @@ async function benchNotebook(client: LspTestClient, cells: NotebookCellSpec[]): 
   }
   const cpuAfter = mainThreadCpuMs(client.child.pid!);
   const cpuPerEditMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / EDITS;
-  return { openMs, editsMs, cpuPerEditMs, findings: opened.findings };
+  return { openMs, editsMs, cpuPerEditMs, findings: opened.findings, openNote: opened.message };
 }
 
 function cpuPerEdit(before: number | undefined, after: number | undefined): number | undefined {
@@ -256,6 +258,7 @@ async function main(): Promise<void> {
       file: {
         lines: 10_000,
         findings: file.findings,
+        openNote: file.openNote ?? null,
         openToDiagnosticsMs: round(file.openMs),
         editToDiagnosticsMedianMs: round(median(file.editsMs)),
         editToDiagnosticsWorstMs: round(Math.max(...file.editsMs)),
@@ -269,6 +272,7 @@ async function main(): Promise<void> {
       notebook: {
         cells: cells.length,
         findings: notebook.findings,
+        openNote: notebook.openNote ?? null,
         openToDiagnosticsMs: round(notebook.openMs),
         editToDiagnosticsMedianMs: round(median(notebook.editsMs)),
         editToDiagnosticsWorstMs: round(Math.max(...notebook.editsMs)),
@@ -288,7 +292,7 @@ async function main(): Promise<void> {
       console.log(`Loss Lens language server benchmark (${report.machine}; debounce 0; ${EDITS} edits each)`);
       for (const [name, figures] of [['10,000-line file', report.file], ['300-cell notebook', report.notebook]] as const) {
         console.log(
-          `${name}: ${figures.findings} findings; open→diagnostics ${figures.openToDiagnosticsMs} ms; ` +
+          `${name}: ${figures.findings} findings${figures.openNote ? ` (${figures.openNote})` : ''}; open→diagnostics ${figures.openToDiagnosticsMs} ms; ` +
             `edit→diagnostics median ${figures.editToDiagnosticsMedianMs} ms (goal < ${figures.goalMedianMs}), worst ${figures.editToDiagnosticsWorstMs} ms; ` +
             `engine alone: open ${figures.engineOnlyOpenMs} ms, edit median ${figures.engineOnlyEditMedianMs} ms; LSP/engine ratio ${figures.ratioEditToEngine}; ` +
             `main-thread CPU per edit: server ${figures.serverCpuPerEditMs ?? 'n/a'} ms, engine alone ${figures.engineOnlyCpuPerEditMs ?? 'n/a'} ms`,

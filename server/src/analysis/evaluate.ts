@@ -139,7 +139,7 @@ function replaceNode(node: PyNode, newText: string): NodeEdit {
 }
 
 /** Deletes one element of an argument list or list literal together with the comma that separates it. */
-export function deleteListElement(element: PyNode): NodeEdit {
+function deleteListElement(element: PyNode): NodeEdit {
   const container = element.parent!;
   const elements = namedChildren(container);
   const index = elements.indexOf(element);

@@ -169,18 +169,10 @@ function toLossCallSites(sites: LossCallFacts[], locate: (node: PyNode) => Sourc
   return [...byCall.values()];
 }
 
-let shared: Promise<LossLensAnalyzer> | undefined;
-
 /** Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). */
 export async function createAnalyzer(): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
   return new LossLensAnalyzer(new ParseCache(parser));
-}
-
-/** One analyzer per process, for callers that do not need their own cache. */
-export function sharedAnalyzer(): Promise<LossLensAnalyzer> {
-  shared ??= createAnalyzer();
-  return shared;
 }
 
 /**

@@ -3,12 +3,12 @@ PyTorch: `/usr/bin/python3 examples/notebooks/make_examples.py`). Each notebook 
 after running it: the buggy loss call, a `loss_lens.capture(...)` output, and PyTorch's loss value printed
 (the panel's tests compare against it). Seeded, so reruns give the same tensors.
 """
+import contextlib
+import io
 import json
 import os
 import sys
-
-import torch
-import torch.nn as nn
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
@@ -28,32 +28,39 @@ def stream(text):
     return {"name": "stdout", "output_type": "stream", "text": [text]}
 
 
-def capture_output(**kwargs):
-    shown = []
-    loss_lens._display = shown.append
-    loss_lens.capture(save=False, **kwargs)
-    record = shown[0]
-    record["createdAt"] = "2026-01-01T00:00:00+00:00"  # stable files across reruns
-    return {"output_type": "display_data", "metadata": {},
-            "data": {loss_lens.MIME_TYPE: record, "text/plain": [loss_lens._summary(record)]}}
-
-
 def notebook(cells):
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
 
 
+def run_cells(setup, training, capture):
+    """Runs the cells' code as the kernel would, and returns the cells with the outputs it produced."""
+    namespace = {}
+    exec(setup, namespace)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(training, namespace)
+    shown = []
+    loss_lens._display = shown.append  # plain Python has no IPython display: keep what it would show
+    with tempfile.TemporaryDirectory() as folder:  # the capture folder is not part of the example
+        os.environ["LOSS_LENS_CAPTURE_DIR"] = folder
+        exec(capture, namespace)
+    record = shown[0]
+    # Stable files across reruns, and no path of this machine in the example.
+    record.update(id="example-" + record["loss"].replace("_", "-"), createdAt="2026-01-01T00:00:00+00:00")
+    del record["folder"]
+    capture_output = {"output_type": "display_data", "metadata": {},
+                      "data": {loss_lens.MIME_TYPE: record, "text/plain": [loss_lens._summary(record)]}}
+    return [
+        code_cell(setup, count=1),
+        code_cell(training, [stream(printed.getvalue())], count=2),
+        code_cell(capture, [capture_output], count=3),
+    ]
+
+
 def softmax_before_cross_entropy():
-    torch.manual_seed(7)
-    samples, classes = 2048, 40
     # Imbalanced labels: class c drawn with weight 1/(c+1), so the rarest is far under 1/10 of the commonest.
-    labels = torch.multinomial(1.0 / torch.arange(1, classes + 1, dtype=torch.float32), samples, replacement=True)
-    logits = torch.randn(samples, classes) * 2.0
-    logits[torch.arange(samples), labels] += 3.0
-    probabilities = torch.softmax(logits, dim=1)
-    criterion = nn.CrossEntropyLoss()
-    loss = criterion(probabilities, labels)
     setup = """
 import torch
 import torch.nn as nn
@@ -71,23 +78,14 @@ probabilities = torch.softmax(logits, dim=1)
 loss = criterion(probabilities, labels)
 print(f"loss = {loss.item():.9g}")
 """
+    capture = "loss_lens.capture(input=probabilities, target=labels, loss=criterion)"
     return notebook([
         markdown_cell("# Softmax before CrossEntropyLoss\nThe saved output of the last cell holds a Loss Lens capture: open the Loss Lens panel."),
-        code_cell(setup, count=1),
-        code_cell(training, [stream("loss = %.9g\n" % loss.item())], count=2),
-        code_cell("loss_lens.capture(input=probabilities, target=labels, loss=criterion)",
-                  [capture_output(input=probabilities, target=labels, loss=criterion)], count=3),
+        *run_cells(setup, training, capture),
     ])
 
 
 def sigmoid_before_bce_with_logits():
-    torch.manual_seed(11)
-    samples, outputs = 4096, 24
-    targets = (torch.rand(samples, outputs) < torch.linspace(0.02, 0.5, outputs)).float()
-    scores = torch.randn(samples, outputs) + 2.0 * targets
-    probabilities = torch.sigmoid(scores)
-    criterion = nn.BCEWithLogitsLoss()
-    loss = criterion(probabilities, targets)
     setup = """
 import torch
 import torch.nn as nn
@@ -104,12 +102,10 @@ probabilities = torch.sigmoid(scores)
 loss = criterion(probabilities, targets)
 print(f"loss = {loss.item():.9g}")
 """
+    capture = "loss_lens.capture(input=probabilities, target=targets, loss=criterion)"
     return notebook([
         markdown_cell("# Sigmoid before BCEWithLogitsLoss\nMulti-label outputs with rare positives; the capture is in the last cell's output."),
-        code_cell(setup, count=1),
-        code_cell(training, [stream("loss = %.9g\n" % loss.item())], count=2),
-        code_cell("loss_lens.capture(input=probabilities, target=targets, loss=criterion)",
-                  [capture_output(input=probabilities, target=targets, loss=criterion)], count=3),
+        *run_cells(setup, training, capture),
     ])
 
 

@@ -146,11 +146,6 @@ export function parseCaptureRecord(value: unknown): CaptureRecord {
   return value as unknown as CaptureRecord;
 }
 
-/** Number of elements of a shape. */
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((product, size) => product * size, 1);
-}
-
 /** Decodes a base64 string (the inline `.npy` bytes) without Node's Buffer, for the browser. */
 export function base64ToBytes(base64: string): Uint8Array {
   const binary = atob(base64);

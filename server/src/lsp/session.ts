@@ -29,6 +29,8 @@ import { parseSettings } from './settings';
 const DEFAULT_DEBOUNCE_MS = 150;
 /** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
 const ANALYSIS_TIME_BUDGET_MS = 3000;
+/** How long to wait for the client's answer to `workspace/configuration` before going on with what is known. */
+const SETTINGS_PULL_TIMEOUT_MS = 5000;
 
 export interface SessionOptions {
   /** Loads the engine (once, during `initialize`) and returns how to make an analyzer with a given parse-cache capacity. */
@@ -127,18 +129,34 @@ export class LossLensSession {
   }
 
   private async initialized(): Promise<void> {
-    if (this.canRegisterConfigurationChange) {
-      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
-    }
     try {
       await this.loadSettings(this.initializationOptions.settings);
     } finally {
+      // Documents opened meanwhile wait for the settings, but never for longer than the pull may take.
       this.scheduler.resume();
+    }
+    if (this.canRegisterConfigurationChange) {
+      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
+    }
+  }
+
+  /** The `lossLens` section from the client, or `fallback` when it cannot be pulled or does not answer in time. */
+  private async pullSettings(fallback: unknown): Promise<unknown> {
+    if (!this.canPullConfiguration) return fallback;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SETTINGS_PULL_TIMEOUT_MS)));
+    try {
+      const answer = await Promise.race([this.connection.workspace.getConfiguration(CONFIGURATION_SECTION), timeout]);
+      if (answer !== 'timeout') return answer;
+      this.connection.console.warn(`Loss Lens: the client did not answer workspace/configuration in ${SETTINGS_PULL_TIMEOUT_MS} ms; using defaults`);
+      return fallback;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   private async loadSettings(pushed: unknown): Promise<void> {
-    const section = this.canPullConfiguration ? await this.connection.workspace.getConfiguration(CONFIGURATION_SECTION) : pushed;
+    const section = await this.pullSettings(pushed);
     const { options, problems } = parseSettings(section);
     for (const problem of problems) this.connection.console.warn(`Loss Lens: ${problem}`);
     this.analysisOptions = { ...options, timeBudgetMs: ANALYSIS_TIME_BUDGET_MS };

@@ -221,7 +221,7 @@ export class Evaluator {
       const fn = this.functions[i];
       if (fn.evaluations > 0) continue;
       const self = fn.owner ? this.prototypeOf(fn.owner) : undefined;
-      const result = this.invoke(fn, self, { positional: [], keywords: new Map() }, fn.node);
+      const result = this.invoke(fn, self, { positional: [], keywords: new Map() });
       // Lightning's training_step returns the loss that the trainer back-propagates.
       if (fn.name === 'training_step') this.markBackpropagated(result);
     }
@@ -229,7 +229,7 @@ export class Evaluator {
 
   private prototypeOf(cls: ClassValue): InstanceValue {
     let instance = this.prototypes.get(cls);
-    if (!instance) instance = this.instantiate(cls, { positional: [], keywords: new Map() }, cls.node);
+    if (!instance) instance = this.instantiate(cls, { positional: [], keywords: new Map() });
     return instance;
   }
 
@@ -597,16 +597,16 @@ export class Evaluator {
     return undefined;
   }
 
-  private instantiate(cls: ClassValue, args: CallArguments, call: PyNode): InstanceValue {
+  private instantiate(cls: ClassValue, args: CallArguments): InstanceValue {
     const instance: InstanceValue = { kind: 'instance', cls, attrs: new Map() };
     if (!this.prototypes.has(cls)) this.prototypes.set(cls, instance);
     cls.instantiated = true;
     const init = this.findMethod(cls, '__init__');
-    if (init) this.invoke(init, instance, args, call);
+    if (init) this.invoke(init, instance, args);
     return instance;
   }
 
-  private invoke(fn: FunctionValue, self: Value | undefined, args: CallArguments, call: PyNode): Value {
+  private invoke(fn: FunctionValue, self: Value | undefined, args: CallArguments): Value {
     if (this.frames.length >= MAX_CALL_DEPTH || this.frames.some((f) => f.fn === fn)) return fn.returnSummary ?? UNKNOWN;
     if (fn.evaluations >= MAX_EVALUATIONS_PER_FUNCTION) return fn.returnSummary ?? UNKNOWN;
     fn.evaluations++;
@@ -649,7 +649,6 @@ export class Evaluator {
     } finally {
       this.frames.pop();
     }
-    void call;
     const result = frame.returns.length === 0 ? UNKNOWN : frame.returns.reduce((a, b) => mergeValues(a, b));
     fn.returnSummary = fn.returnSummary ? mergeValues(fn.returnSummary, result) : result;
     return result;
@@ -1078,14 +1077,14 @@ export class Evaluator {
       case 'loss':
         return this.recordModuleLoss(callee, args, node, fnNode);
       case 'function':
-        return this.invoke(callee, undefined, args, node);
+        return this.invoke(callee, undefined, args);
       case 'bound-method':
-        return this.invoke(callee.fn, callee.self, args, node);
+        return this.invoke(callee.fn, callee.self, args);
       case 'class':
-        return this.instantiate(callee, args, node);
+        return this.instantiate(callee, args);
       case 'instance': {
         const forward = this.findMethod(callee.cls, 'forward') ?? this.findMethod(callee.cls, '__call__') ?? (callee.cls.isModule ? this.findMethod(callee.cls, 'call') : undefined);
-        return forward ? this.invoke(forward, callee, args, node) : UNKNOWN;
+        return forward ? this.invoke(forward, callee, args) : UNKNOWN;
       }
       default:
         if (callee.kind === 'unknown' && fnNode.type === 'identifier') {
@@ -1098,12 +1097,12 @@ export class Evaluator {
   }
 
   /** What iterating a dataset yields: a known dataset's samples, or `__getitem__` of a user `Dataset` class. */
-  private samplesOf(dataset: Value, call: PyNode): IterableValue | undefined {
+  private samplesOf(dataset: Value): IterableValue | undefined {
     if (dataset.kind === 'iterable') return dataset;
     if (dataset.kind !== 'instance') return undefined;
     const getItem = this.findMethod(dataset.cls, '__getitem__');
     if (!getItem) return undefined;
-    return { kind: 'iterable', element: this.invoke(getItem, dataset, { positional: [{ value: UNKNOWN }], keywords: new Map() }, call) };
+    return { kind: 'iterable', element: this.invoke(getItem, dataset, { positional: [{ value: UNKNOWN }], keywords: new Map() }) };
   }
 
   /** Applying a layer (or a model made of layers); activation layers called directly can be dropped at the call. */
@@ -1361,7 +1360,7 @@ export class Evaluator {
     const dataset = path === 'torch.utils.data.TensorDataset' ? tensorDataset(args.positional.map((a) => a.value)) : datasetOf(path, node);
     if (dataset) return dataset;
     if (path === 'torch.utils.data.DataLoader') {
-      const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN, node);
+      const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN);
       if (samples) return loaderOver(samples);
     }
     const stopped = stopGradientOf(path, first?.value, node);
@@ -1399,7 +1398,7 @@ export class Evaluator {
       case 'jax.grad':
       case 'jax.value_and_grad': {
         const fn = first?.value;
-        if (fn?.kind === 'function') this.markBackpropagated(this.invoke(fn, undefined, { positional: [], keywords: new Map() }, node));
+        if (fn?.kind === 'function') this.markBackpropagated(this.invoke(fn, undefined, { positional: [], keywords: new Map() }));
         return { kind: 'ref', path: `${path}()` };
       }
       case 'torch.nn.DataParallel':

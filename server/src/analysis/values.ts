@@ -64,7 +64,6 @@ export interface TensorFacts {
 export interface TensorValue {
   kind: 'tensor';
   facts: TensorFacts;
-  /** Known literal content, for literal target rows (`torch.tensor([[1, 0, 1]])`). */
 }
 
 export interface UnknownValue {
@@ -232,7 +231,6 @@ export interface LossSpec {
   targetArg: [number, string];
   /** Keyword arguments that are options of the loss (recorded in `options`). */
   optionNames: readonly string[];
-  /** The logits form of a probability loss (`BCELoss` → `BCEWithLogitsLoss`), by style. */
 }
 
 /** One recognised loss application, with the facts of its arguments: what the rules consume. */

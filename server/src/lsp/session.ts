@@ -132,7 +132,9 @@ export class LossLensSession {
     try {
       await this.loadSettings(this.initializationOptions.settings);
     } finally {
-      // Documents opened meanwhile wait for the settings, but never for longer than the pull may take.
+      // Documents opened meanwhile waited for the settings (never longer than the pull may take); one
+      // already analysed on demand (a hover) was analysed with the defaults: analyse it again.
+      for (const key of this.store.keys()) this.scheduler.schedule(key, true);
       this.scheduler.resume();
     }
     if (this.canRegisterConfigurationChange) {

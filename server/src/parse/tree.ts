@@ -80,8 +80,20 @@ const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', '
 const NO_FIELD_PARENTS = new Set(['module', 'block', 'argument_list', 'expression_statement', 'list', 'tuple', 'set', 'expression_list', 'parenthesized_expression', 'string', 'concatenated_string', 'dictionary']);
 /** Shared by every leaf: leaves never get children pushed (only a node the walk descends into does). */
 const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
-/** Parents whose anonymous children the analysis reads (operator tokens; `,` and `)` for argument edits). */
-const KEEP_ANONYMOUS_IN = new Set(['binary_operator', 'unary_operator', 'comparison_operator', 'boolean_operator', 'augmented_assignment', 'not_operator', 'argument_list']);
+/** Parents whose anonymous children the analysis reads: operator tokens. */
+const KEEP_ANONYMOUS_IN = new Set(['binary_operator', 'unary_operator', 'comparison_operator', 'boolean_operator', 'augmented_assignment', 'not_operator']);
+
+/** End of an ASCII identifier starting at `start`; -1 when a non-ASCII character makes the scan unsure. */
+function asciiIdentifierEnd(text: string, start: number): number {
+  let end = start;
+  for (; end < text.length; end++) {
+    const code = text.charCodeAt(end);
+    const word = (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
+    if (word) continue;
+    return code > 127 ? -1 : end;
+  }
+  return end;
+}
 
 /** A tree with MISSING tokens but no ERROR node: find the missing tokens (rare, only for broken code). */
 function missingNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
@@ -151,7 +163,9 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
         // analysis reads them: operators, and the `,`/`)` of argument lists.
         if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
           const start = cursor.startIndex;
-          const end = cursor.endIndex;
+          // Identifiers are the commonest node: their end is found in the text instead of asking tree-sitter.
+          const identifierEnd = type === 'identifier' ? asciiIdentifierEnd(masked.text, start) : -1;
+          const end = identifierEnd > start ? identifierEnd : cursor.endIndex;
           const leaf = !named || LEAF_TYPES.has(type);
           const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.currentFieldId] ?? null);
           node = { type, named, field, start, end, children: leaf ? NO_CHILDREN : [], namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };

@@ -1,5 +1,5 @@
 import { factsOf, type LossCallFacts, type NodeEdit, type Origin, type TensorFacts } from '../analysis/values';
-import { child, textOf } from '../parse/tree';
+import { child, namedChildren, textOf } from '../parse/tree';
 
 /** Shared helpers for rules: naming the loss in messages and building common fixes from facts. */
 
@@ -72,16 +72,18 @@ export function kerasFromLogitsEdit(site: LossCallFacts, kerasSpelling: string |
   return { node: loss.node, start: loss.node.start, end: loss.node.end, newText: `${kerasSpelling}.losses.${name}(from_logits=True)` };
 }
 
-/** Appends `keyword=value` to a call's arguments. */
+/** Appends `keyword=value` to a call's arguments (read from the text: the tree keeps no punctuation tokens). */
 export function appendKeywordEdit(call: import('../parse/tree').PyNode, keyword: string): NodeEdit | undefined {
   const args = child(call, 'arguments');
   if (!args || args.type !== 'argument_list') return undefined;
-  const closing = args.children[args.children.length - 1];
-  if (!closing || textOf(closing) !== ')') return undefined;
-  const named = args.children.filter((c) => c.named);
-  const hasTrailingComma = args.children.length >= 2 && textOf(args.children[args.children.length - 2]) === ',';
-  const separator = named.length === 0 || hasTrailingComma ? (hasTrailingComma ? ' ' : '') : ', ';
-  return { node: closing, start: closing.start, end: closing.start, newText: `${separator}${keyword}` };
+  const text = args.unit.text;
+  const closing = args.end - 1;
+  if (text[closing] !== ')') return undefined;
+  let before = closing - 1;
+  while (before > args.start && /\s/.test(text[before])) before--;
+  const hasTrailingComma = text[before] === ',';
+  const separator = namedChildren(args).length === 0 ? '' : hasTrailingComma ? ' ' : ', ';
+  return { node: args, start: closing, end: closing, newText: `${separator}${keyword}` };
 }
 
 /** How to spell Keras with the names bound at module level: `keras`, `tf.keras`. */

@@ -163,8 +163,9 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
         // analysis reads them: operators, and the `,`/`)` of argument lists.
         if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
           const start = cursor.startIndex;
-          // Identifiers are the commonest node: their end is found in the text instead of asking tree-sitter.
-          const identifierEnd = type === 'identifier' ? asciiIdentifierEnd(masked.text, start) : -1;
+          // Identifiers (the commonest node) and integers (digits, letters, `_`): their end is found in the text
+          // instead of asking tree-sitter.
+          const identifierEnd = type === 'identifier' || type === 'integer' ? asciiIdentifierEnd(masked.text, start) : -1;
           const end = identifierEnd > start ? identifierEnd : cursor.endIndex;
           const leaf = !named || LEAF_TYPES.has(type);
           const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.currentFieldId] ?? null);

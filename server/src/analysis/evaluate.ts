@@ -1252,8 +1252,9 @@ export class Evaluator {
   }
 
   /** `softmax(x, dim)` in any spelling: the result is probabilities; without `dim` it is a PyTorch deprecation. */
-  private applyActivation(activation: 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid', input: ArgumentFacts | undefined, call: PyNode, framework: Framework, hasDim: boolean, extraArgs: boolean): Value {
-    const removal = input?.node && !extraArgs ? [replaceNode(call, textOf(input.node))] : input?.node && input.node.type !== 'keyword_argument' ? [replaceNode(call, textOf(input.node))] : undefined;
+  private applyActivation(activation: 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid', input: ArgumentFacts | undefined, call: PyNode, framework: Framework, hasDim: boolean): Value {
+    // Dropping the activation replaces the call by its input (a `dtype=` given to it goes too: the loss casts anyway).
+    const removal = input?.node ? [replaceNode(call, textOf(input.node))] : undefined;
     const base = factsOf(input?.value ?? UNKNOWN);
     if ((activation === 'softmax' || activation === 'log_softmax') && !hasDim && framework === 'pytorch') {
       this.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [] });
@@ -1339,11 +1340,10 @@ export class Evaluator {
     if (SOFTMAX_FUNCTIONS.has(path) || LOG_SOFTMAX_FUNCTIONS.has(path)) {
       const input = this.argument(args, 0, 'input', 'x', 'logits');
       const hasDim = args.positional.length > 1 || args.keywords.has('dim') || args.keywords.has('axis');
-      const extra = args.keywords.size - (args.keywords.has('dim') ? 1 : 0) - (args.keywords.has('axis') ? 1 : 0) > 0;
-      return this.applyActivation(SOFTMAX_FUNCTIONS.has(path) ? 'softmax' : 'log_softmax', input, node, framework, hasDim, extra);
+      return this.applyActivation(SOFTMAX_FUNCTIONS.has(path) ? 'softmax' : 'log_softmax', input, node, framework, hasDim);
     }
-    if (SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true, args.positional.length > 1);
-    if (LOG_SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('log_sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true, args.positional.length > 1);
+    if (SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true);
+    if (LOG_SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('log_sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true);
     if (LOG_FUNCTIONS.has(path)) return this.applyLog(this.argument(args, 0, 'input', 'x'), node, framework, env);
     const lossClass = LOSS_CLASSES.get(path);
     if (lossClass) {
@@ -1523,11 +1523,10 @@ export class Evaluator {
       case 'softmax':
       case 'log_softmax': {
         if (!dimGiven) this.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
-        const result = this.applyActivation(method, { node: receiverNode, value: receiver }, node, 'pytorch', true, false);
-        return overrideRemoval(result, [replaceNode(node, textOf(receiverNode))]);
+        return this.applyActivation(method, { node: receiverNode, value: receiver }, node, 'pytorch', true);
       }
       case 'sigmoid':
-        return overrideRemoval(this.applyActivation('sigmoid', { node: receiverNode, value: receiver }, node, 'pytorch', true, false), [replaceNode(node, textOf(receiverNode))]);
+        return this.applyActivation('sigmoid', { node: receiverNode, value: receiver }, node, 'pytorch', true);
       case 'log':
         return this.applyLog({ node: receiverNode, value: receiver }, node, 'pytorch', undefined);
       case 'float':
@@ -1767,12 +1766,6 @@ function sequential(path: string, node: PyNode, layers: LayerValue[]): LayerValu
 
 function unknownLayer(node: PyNode): LayerValue {
   return { kind: 'layer', path: '?', node, apply: () => UNKNOWN };
-}
-
-function overrideRemoval(value: Value, removal: NodeEdit[]): Value {
-  const score = factsOf(value).score;
-  if (!score) return value;
-  return tensor({ ...factsOf(value), score: { ...score, origins: score.origins.map((o) => ({ ...o, removal })) } });
 }
 
 function kerasActivation(value: Value): Activation | undefined {

@@ -177,6 +177,7 @@ export class Evaluator {
   private readonly functions: FunctionValue[] = [];
   private readonly classes: ClassValue[] = [];
   private readonly prototypes = new Map<ClassValue, InstanceValue>();
+  private readonly kerasModels = new Map<InstanceValue, LayerValue>();
   private readonly frames: Frame[] = [];
   private moduleEnv: Env = { vars: new Map(), parent: null, closure: null };
   private steps = 0;
@@ -1047,6 +1048,9 @@ export class Evaluator {
         if (receiver.path.includes('()')) return this.callMethod(UNKNOWN, receiverNode, method, args, node);
         return { kind: 'ref', path: `${path}()` };
       }
+      if (receiver.kind === 'instance' && KERAS_MODEL_METHODS.has(method) && !this.findMethod(receiver.cls, method) && isKerasModelClass(receiver.cls)) {
+        return this.callLayerMethod(this.kerasModelOf(receiver), method, args, node);
+      }
       if (receiver.kind === 'instance' || receiver.kind === 'class') {
         const attribute = this.attributeOf(receiver, method, fnNode);
         // `Net().to(device)`, `model.train()`: nn.Module methods that return the module itself.
@@ -1114,6 +1118,23 @@ export class Evaluator {
       return tensor({ ...factsOf(output), score: { ...score, origins: [{ ...score.origins[0], removal }] } });
     }
     return output;
+  }
+
+  /** A subclassed Keras model seen as a layer (its `call`), so that `compile`/`fit` attach to it as to a Sequential. */
+  private kerasModelOf(instance: InstanceValue): LayerValue {
+    let model = this.kerasModels.get(instance);
+    if (!model) {
+      const call = this.findMethod(instance.cls, 'call');
+      model = {
+        kind: 'layer',
+        path: 'keras.Model',
+        node: instance.cls.node,
+        apply: (input) => (call ? this.invoke(call, instance, { positional: [{ value: input }], keywords: new Map() }) : UNKNOWN),
+        keras: {},
+      };
+      this.kerasModels.set(instance, model);
+    }
+    return model;
   }
 
   private markIfBackward(value: Value, fnNode: PyNode): void {
@@ -1766,6 +1787,15 @@ function sequential(path: string, node: PyNode, layers: LayerValue[]): LayerValu
 
 function unknownLayer(node: PyNode): LayerValue {
   return { kind: 'layer', path: '?', node, apply: () => UNKNOWN };
+}
+
+const KERAS_MODEL_METHODS = new Set(['compile', 'fit', 'train_on_batch', 'predict']);
+
+/** A class deriving (directly or through program classes) from `keras.Model`. */
+function isKerasModelClass(cls: ClassValue, seen = new Set<ClassValue>()): boolean {
+  if (seen.has(cls)) return false;
+  seen.add(cls);
+  return cls.bases.some((base) => (base.kind === 'ref' && (base.path === 'keras.Model' || base.path === 'keras.models.Model')) || (base.kind === 'class' && isKerasModelClass(base, seen)));
 }
 
 function kerasActivation(value: Value): Activation | undefined {

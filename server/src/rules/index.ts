@@ -1,7 +1,7 @@
 /**
  * The rule registry.
  *
- * HOW TO WRITE A RULE (one file per rule, listed in `STATIC_RULES` below)
+ * HOW TO WRITE A RULE (one file per rule, listed in `RULES_IMPLEMENTED` below)
  *
  *   export const myRule: Rule = {
  *     info: { id, severity, category, description, example, fix },   // the catalogue row, as data
@@ -19,16 +19,19 @@
  *     reduction, ignore_index, label_smoothing, from_logits → `ArgumentFacts`), `expects` (logits | probabilities |
  *     log-probabilities, `from_logits` resolved; undefined when unknown), `inputReportNode` (where an input finding
  *     goes: the input argument, or Keras's `loss=` keyword), `model` (Keras), `backpropagated`.
+ * - `facts.lossObjects: LossValue[]`: every loss object constructed, called or not (options checked at construction).
  * - `facts.events: ExpressionEvent[]`: expression-level observations (softmax-without-dim, log-of-softmax,
  *     log-of-sigmoid, manual-cross-entropy), each with its node, origins and a ready fix when known.
+ * - `facts.moduleScope`: the names bound at module level at the end (to spell a fix: `F`, `torch`, `keras`).
  * - A value (`Value`) is a tensor (`kind: 'tensor'`, with `facts: TensorFacts`), a number, string, list/tuple (with
- *     `items`), a loss object, a layer, ... `factsOf(value)` gives the tensor facts or `{}`. Every fact is
+ *     `items`), a dict (string keys), a loss object, a layer, ... `factsOf(value)` gives the tensor facts or `{}`. Every fact is
  *     `{ value, origins }` where each origin is `{ node, message, removal? }` (the place that introduced it, and edits
  *     that undo it). TensorFacts: `score` (probabilities | log-probabilities | logits + `activation`), `encoding`
  *     (class-indices | one-hot | multi-hot | soft-labels), `dtype` (float | int | bool), `rank`, `lastDim` (classes /
  *     outputs: `nn.Linear(in, C)`, `Dense(C)`, literals, `torch.ones(C)`), `trailingOne` ([N, 1] from unsqueeze/view/
- *     reshape/[:, None]), `predictedLabels` (argmax, max(..)[1], round), `detached` (detach/item/numpy/tolist/.data).
- *     A missing fact means unknown: report nothing then.
+ *     reshape/[:, None]), `predictedLabels` (argmax, max(..)[1], round), `detached` (detach/item/numpy/tolist/.data),
+ *     `library` (numpy | torch | tensorflow | jax), `lossOf` (loss sites whose result flows here).
+ *     A missing fact means unknown: report nothing then. The lattice and flow rules: `docs/analysis.md`.
  *
  * REPORTING: `report({ node, message, framework, related?: Origin[], fix?: { title, edits: NodeEdit[] } })`.
  * `node` is where the finding goes (its unit gives the cell). Related origins may sit in other cells/functions.

@@ -4,6 +4,7 @@
  * over any connection.
  */
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { Connection, createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { LossLensAnalyzer } from './analysis';
@@ -32,7 +33,15 @@ export function startServer(connection: Connection): void {
 
 const USAGE = 'Usage: node server/out/server.js --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n';
 
+/**
+ * V8 grows the heap by a large factor after each collection, so the garbage of successive analyses piles
+ * up before it is collected (about 210 MB peak in bench/lsp-bench.ts); growing by 20% keeps the peak near
+ * 145 MB with no cost in analysis time measurable on the development VM. Only when run as the server: the flag is process-wide.
+ */
+const HEAP_GROWING_FLAG = '--heap-growing-percent=20';
+
 if (require.main === module) {
+  v8.setFlagsFromString(HEAP_GROWING_FLAG);
   let connection: Connection;
   try {
     // Reads the transport from argv: --stdio, --node-ipc, --socket=N or --pipe=NAME.

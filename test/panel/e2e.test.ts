@@ -7,6 +7,7 @@
  * docs/images/panel-vscode.png. Slow (installs code-server and packages the .vsix the first time).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,17 +32,50 @@ async function panelFrame(workbench: Workbench): Promise<Frame> {
   }, 90_000);
 }
 
+const SAMPLED_NOTEBOOK = 'sampled.ipynb';
+
+/**
+ * A notebook whose saved capture was cut to its first rows (inline limit 50 kB) while the helper's
+ * capture folder, outside the workspace, keeps all 3000 rows; returns PyTorch's loss on all of them
+ * (undefined when /usr/bin/python3 has no torch: the test is then skipped).
+ */
+function writeSampledNotebook(workspace: string): number | undefined {
+  const script = `
+import json, sys, numpy as np, torch, torch.nn.functional as F
+sys.path.insert(0, ${JSON.stringify(path.join(REPOSITORY_ROOT, 'python'))})
+import loss_lens
+shown = []
+loss_lens._display = shown.append
+rng = np.random.default_rng(0)
+x = rng.standard_normal((3000, 10)).astype(np.float32)
+y = rng.integers(0, 10, 3000)
+loss_lens.capture(input=x, target=y, loss="cross_entropy", folder=sys.argv[1], max_inline_bytes=50000)
+cells = [
+    {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [], "source": ["import torch.nn as nn\\n", "criterion = nn.CrossEntropyLoss()\\n", "loss = criterion(x, y)"]},
+    {"cell_type": "code", "execution_count": 2, "metadata": {}, "source": ["loss_lens.capture(input=x, target=y, loss=criterion)"],
+     "outputs": [{"output_type": "display_data", "metadata": {}, "data": {loss_lens.MIME_TYPE: shown[0], "text/plain": ["capture"]}}]},
+]
+json.dump({"cells": cells, "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}, open(sys.argv[2], "w"))
+print(F.cross_entropy(torch.from_numpy(x), torch.from_numpy(y)).item())
+`;
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-panel-e2e-captures-'));
+  const run = spawnSync('/usr/bin/python3', ['-c', script, folder, path.join(workspace, SAMPLED_NOTEBOOK)], { encoding: 'utf8' });
+  return run.status === 0 ? Number(run.stdout.trim()) : undefined;
+}
+
 describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000 }, () => {
   let codeServer: RunningCodeServer;
   let browser: Browser;
   let workbench: Workbench;
   let workspaceSource: string;
+  let sampledTorchLoss: number | undefined;
 
   before(async () => {
     ensureCodeServer();
     const vsix = ensureVsix();
     workspaceSource = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-panel-e2e-'));
     fs.copyFileSync(path.join(EXAMPLES, NOTEBOOK), path.join(workspaceSource, NOTEBOOK));
+    sampledTorchLoss = writeSampledNotebook(workspaceSource);
     codeServer = await startCodeServer(vsix, workspaceSource);
     browser = await launchBrowser();
     workbench = new Workbench(await browser.newPage({ viewport: { width: 1500, height: 1000 } }));
@@ -90,7 +124,9 @@ describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000
 
       const suggestion = await panel.locator('[data-rule="class-imbalance"] pre').innerText();
       await panel.locator('[data-testid="insert-weight"]').click();
-      await workbench.runCommand('File: Save All');
+      // Save with the keyboard in the notebook (the click puts the focus back from the webview).
+      await workbench.notebookCellEditor(0).click();
+      await workbench.save();
       const saved = await waitUntil('the notebook saved with the weight', async () => {
         const text = fs.readFileSync(path.join(codeServer.workspace, NOTEBOOK), 'utf8');
         return text.includes('nn.CrossEntropyLoss(weight=') ? text : undefined;
@@ -110,6 +146,26 @@ describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000
       fs.mkdirSync(FAILURE_SCREENSHOTS, { recursive: true });
       await workbench?.screenshot(path.join(FAILURE_SCREENSHOTS, 'panel.png')).catch(() => undefined);
       fs.writeFileSync(path.join(FAILURE_SCREENSHOTS, 'panel.log'), codeServer?.log() ?? '');
+      throw error;
+    }
+  });
+
+  it('reads the whole capture folder when the saved copy was cut to its first rows', async (context) => {
+    if (sampledTorchLoss === undefined) return context.skip('/usr/bin/python3 has no torch to write the capture');
+    try {
+      await workbench.openFile(SAMPLED_NOTEBOOK);
+      const panel = await panelFrame(workbench);
+      await waitUntil('the panel to show the sampled notebook', async () => (await panel.locator('h1').innerText({ timeout: 1_000 })) === SAMPLED_NOTEBOOK);
+      await panel.locator('[data-testid="analysis"][aria-busy="false"]').waitFor({ timeout: 120_000 });
+      if (await panel.locator('[data-testid="analysis-error"]').count()) assert.fail(await panel.locator('[data-testid="analysis-error"]').innerText());
+      const inputRow = await panel.locator('[data-testid="tensor-stats"] tr[data-role="input"] td').allInnerTexts();
+      assert.equal(inputRow[2], '[3000, 10]');
+      assert.equal(await panel.locator('[data-testid="sampled-note"]').count(), 0);
+      const shown = Number(await panel.locator('[data-testid="loss-value"]').innerText());
+      assert.ok(Math.abs(shown - sampledTorchLoss) <= 1e-5 * sampledTorchLoss, `panel ${shown} vs PyTorch ${sampledTorchLoss} on all rows`);
+    } catch (error) {
+      fs.mkdirSync(FAILURE_SCREENSHOTS, { recursive: true });
+      await workbench?.screenshot(path.join(FAILURE_SCREENSHOTS, 'panel-sampled.png')).catch(() => undefined);
       throw error;
     }
   });

@@ -96,7 +96,9 @@ export async function readCaptureFolder(folder: vscode.Uri, callId?: string): Pr
   const files: Partial<Record<TensorRole, Uint8Array>> = {};
   for (const role of TENSOR_ROLES) {
     const file = record.tensors[role]?.file;
-    if (file) files[role] = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, file));
+    // A plain Uint8Array that owns its buffer: readFile returns a Node Buffer (often a view into a shared
+    // pool), which the webview message transfer does not carry over intact.
+    if (file) files[role] = new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, file)));
   }
   return { record, callId, cell: record.source.cell, files };
 }

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { DIAGNOSTIC_SOURCE, LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
 import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
+import { readCaptureFolder } from '../capture/kernel';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { matchCall } from './match';
@@ -145,7 +146,8 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       return;
     }
     const { calls, notice } = await this.lossCalls(notebook);
-    const captures = [...capturesInOutputs(notebook, this.output), ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
+    const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output)));
+    const captures = [...saved, ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
     for (const capture of captures) capture.callId ??= matchCall(capture, calls);
     await this.post({
       type: 'show',
@@ -207,6 +209,29 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
 export function maxElements(): number {
   const value = vscode.workspace.getConfiguration('lossLens.panel').get<number>('maxElements', DEFAULT_MAX_ELEMENTS);
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_ELEMENTS;
+}
+
+/**
+ * A saved capture whose inline copy was cut to its first rows, with the whole tensors when its capture
+ * folder is still on this machine (the helper wrote it there) and the workspace is trusted; else as is.
+ */
+async function withFullTensors(capture: PanelCapture, output: vscode.OutputChannel): Promise<PanelCapture> {
+  const { record } = capture;
+  const sampled = Object.values(record.tensors).some((tensor) => tensor?.sampled);
+  if (!sampled || !record.folder || !vscode.workspace.isTrusted) return capture;
+  try {
+    const full = await readCaptureFolder(vscode.Uri.file(record.folder));
+    // The folder must be this capture's: same id, and it must hold the shapes the inline copy was cut from.
+    const matches = full.record.id === record.id && (['input', 'target'] as const).every((role) =>
+      (record.tensors[role].sampled?.originalShape ?? record.tensors[role].shape).join() === full.record.tensors[role].shape.join());
+    if (matches) return { ...full, cell: capture.cell };
+    output.appendLine(`Loss Lens: the folder of capture ${record.id} holds other tensors; using the inline copy`);
+  } catch (error) {
+    if (!(error instanceof vscode.FileSystemError)) {
+      output.appendLine(`Loss Lens: capture folder ${record.folder} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return capture;
 }
 
 /** The Loss Lens outputs saved in the notebook's cells (what `loss_lens.capture` displayed). */

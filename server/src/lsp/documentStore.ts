@@ -22,7 +22,10 @@ export interface ProgramSnapshot {
   source: ProgramSource;
   /** The URI of each entry of the notebook's `cells` array (a `.py` file: one entry, its own URI). */
   cellUris: string[];
-  /** The text document behind each URI of the program, at this snapshot. */
+  /**
+   * The text document behind each URI of the program. These are the store's live objects (edits update
+   * them in place): code actions read them only after making sure the snapshot is current.
+   */
   documents: Map<string, TextDocument>;
   /** A file given to the engine in chunks: the file line where each chunk starts (see chunks.ts). */
   chunkStartLines?: number[];

@@ -235,7 +235,9 @@ export class LossLensSession {
     for (const [uri, diagnostics] of byUri) {
       const serialised = JSON.stringify(diagnostics);
       state.published.set(uri, serialised);
-      if (previous?.published.get(uri) === serialised) continue;
+      // A document object the client closed and opened again (a moved cell) may have lost its list on the client side.
+      const sameDocument = previous?.snapshot.documents.get(uri) === state.snapshot.documents.get(uri);
+      if (sameDocument && previous?.published.get(uri) === serialised) continue;
       this.connection.sendDiagnostics({ uri, version: state.snapshot.documents.get(uri)?.version, diagnostics });
     }
     for (const uri of previous?.published.keys() ?? []) {

@@ -156,11 +156,13 @@ function deleteStatementLine(statement: PyNode): NodeEdit {
   return { node: statement, start: lineStart, end: newline < 0 ? text.length : newline + 1, newText: '' };
 }
 
+/** The content of a plain string literal (strings are leaves of the copied tree); undefined for f-strings with fields. */
 function stringLiteral(node: PyNode | undefined): string | undefined {
   if (!node || node.type !== 'string') return undefined;
-  const content = node.children.filter((c) => c.type === 'string_content');
-  if (node.children.some((c) => c.type === 'interpolation')) return undefined;
-  return content.map(textOf).join('');
+  const match = /^([rRbBuUfF]{0,2})('''|"""|'|")([\s\S]*)\2$/.exec(textOf(node));
+  if (!match) return undefined;
+  if (/[fF]/.test(match[1]) && match[3].includes('{')) return undefined;
+  return match[3];
 }
 
 function withLossOf(facts: TensorFacts, ...values: Value[]): TensorFacts {

@@ -74,8 +74,8 @@ export function offsetAt(unit: ParsedText, position: Position): number {
   return (unit.lineStarts[position.line] ?? unit.text.length) + position.character;
 }
 
-/** Named node types that never have children: no need to ask tree-sitter for their first child. */
-const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', 'none', 'string_start', 'string_content', 'string_end', 'escape_sequence', 'comment', 'ellipsis', 'type_conversion', 'line_continuation']);
+/** Named node types whose children the analysis never reads (strings are read from their text): not descended into. */
+const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', 'none', 'string', 'escape_sequence', 'comment', 'ellipsis', 'type_conversion', 'line_continuation']);
 /** Parents whose children never fill a grammar field (statements of a block, arguments, items): no need to ask. */
 const NO_FIELD_PARENTS = new Set(['module', 'block', 'argument_list', 'expression_statement', 'list', 'tuple', 'set', 'expression_list', 'parenthesized_expression', 'string', 'concatenated_string', 'dictionary']);
 /** Shared by every leaf: leaves never get children pushed (only a node the walk descends into does). */

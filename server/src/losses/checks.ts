@@ -5,7 +5,12 @@
  */
 import { HostTensor, LossError, LossRequest, LossResult, RuntimeCheck } from './api';
 import { reduce, runHostKernel } from './host-kernel';
-import { elementCount, isFloating, planLoss, toFloat64 } from './validate';
+import { elementCount, FloatArray, isFloating, planLoss, toFloat64 } from './validate';
+
+/** A tensor's values without a copy for float tensors (a copy of a [65536, 1000] input would double the memory). */
+function numbers(tensor: HostTensor): FloatArray {
+  return tensor.data instanceof Float32Array || tensor.data instanceof Float64Array ? tensor.data : toFloat64(tensor);
+}
 
 /** Slack for "sums to one" and "is an integer": float32 softmax rows are off by a few ulps. */
 const SUM_TOLERANCE = 1e-3;
@@ -37,7 +42,7 @@ function sameShape(a: number[], b: number[]): boolean {
 }
 
 /** True when every row (along the class axis) lies in [0, 1] and sums to 1. */
-function rowsSumToOne(values: Float64Array, layout: ClassLayout): boolean {
+function rowsSumToOne(values: FloatArray, layout: ClassLayout): boolean {
   const { batch, classes, inner } = layout;
   if (classes < 2 || values.length === 0) return false;
   for (let n = 0; n < batch; n++) {
@@ -54,14 +59,14 @@ function rowsSumToOne(values: Float64Array, layout: ClassLayout): boolean {
   return true;
 }
 
-function countNonFinite(values: Float64Array): number {
+function countNonFinite(values: FloatArray): number {
   let count = 0;
   for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) count++;
   return count;
 }
 
 /** Describes the rows of a class-probability-shaped target: all one-hot, some with several ones, or neither. */
-function hotRows(values: Float64Array, layout: ClassLayout): 'one-hot' | 'multi-hot' | null {
+function hotRows(values: FloatArray, layout: ClassLayout): 'one-hot' | 'multi-hot' | null {
   const { batch, classes, inner } = layout;
   let multi = false;
   for (let n = 0; n < batch; n++) {
@@ -97,40 +102,54 @@ export interface ClassStatistic {
   meanLoss: number;
 }
 
+/** Per-class target counts (soft counts for probability targets), and each row's class (the argmax for those). */
+function classCounts(request: LossRequest, layout: ClassLayout): { counts: Float64Array; rowClass: Int32Array } {
+  const { batch, classes, inner } = layout;
+  const counts = new Float64Array(classes);
+  const rowClass = new Int32Array(batch * inner).fill(-1);
+  const target = numbers(request.target);
+  const ignoreIndex = request.ignoreIndex ?? -100;
+  if (sameShape(request.input.shape, request.target.shape)) {
+    for (let n = 0; n < batch; n++) {
+      for (let j = 0; j < inner; j++) {
+        const base = n * classes * inner + j;
+        let best = 0;
+        for (let c = 0, at = base; c < classes; c++, at += inner) {
+          counts[c] += target[at];
+          if (target[at] > target[base + best * inner]) best = c;
+        }
+        rowClass[n * inner + j] = best;
+      }
+    }
+  } else {
+    for (let row = 0; row < target.length && row < rowClass.length; row++) {
+      const t = target[row];
+      if (t === ignoreIndex || !(t >= 0 && t < classes) || !Number.isInteger(t)) continue;
+      counts[t]++;
+      rowClass[row] = t;
+    }
+  }
+  return { counts, rowClass };
+}
+
 /** Per-class counts, frequencies and mean losses for the panel's table (class-index and probability targets). */
 export function classStatistics(request: LossRequest): ClassStatistic[] {
   const layout = isClassLoss(request) ? classLayout(request.input) : null;
   if (!layout) return [];
-  const { classes } = layout;
-  const counts = new Float64Array(classes);
-  const lossSums = new Float64Array(classes);
+  const { counts, rowClass } = classCounts(request, layout);
   let perElement: Float64Array | null = null;
   try {
     perElement = runHostKernel(planLoss({ ...request, reduction: 'none' }), false).values;
   } catch (error) {
     if (!(error instanceof LossError)) throw error; // counts are still useful for a rejected request
   }
-  const target = toFloat64(request.target);
-  const ignoreIndex = request.ignoreIndex ?? -100;
-  if (sameShape(request.input.shape, request.target.shape)) {
-    const { batch, inner } = layout;
-    for (let n = 0; n < batch; n++) {
-      for (let j = 0; j < inner; j++) {
-        const row = n * inner + j;
-        let best = 0;
-        for (let c = 0, at = n * classes * inner + j; c < classes; c++, at += inner) {
-          counts[c] += target[at];
-          if (target[at] > target[n * classes * inner + j + best * inner]) best = c;
-        }
-        if (perElement) lossSums[best] += perElement[row];
-      }
-    }
-  } else {
-    for (let row = 0; row < target.length; row++) {
-      const t = target[row];
-      if (t === ignoreIndex || !(t >= 0 && t < classes) || !Number.isInteger(t)) continue;
-      counts[t]++;
-      if (perElement) lossSums[t] += perElement[row];
+  const lossSums = new Float64Array(layout.classes);
+  const members = new Float64Array(layout.classes);
+  if (perElement) {
+    for (let row = 0; row < rowClass.length; row++) {
+      if (rowClass[row] < 0) continue;
+      lossSums[rowClass[row]] += perElement[row];
+      members[rowClass[row]]++;
     }
   }
   const total = counts.reduce((a, b) => a + b, 0);
@@ -138,7 +157,7 @@ export function classStatistics(request: LossRequest): ClassStatistic[] {
     classIndex,
     count,
     frequency: total > 0 ? count / total : 0,
-    meanLoss: perElement && count > 0 ? lossSums[classIndex] / count : NaN,
+    meanLoss: members[classIndex] > 0 ? lossSums[classIndex] / members[classIndex] : NaN,
   }));
 }
 
@@ -156,17 +175,17 @@ export interface IntendedValue {
 export function intendedValue(request: LossRequest): IntendedValue | null {
   const reduction = request.reduction ?? 'mean';
   if (reduction === 'none' || !isFloating(request.input.dtype)) return null;
-  const values = toFloat64(request.input);
+  const values = numbers(request.input);
   try {
     if (request.loss === 'cross_entropy') {
       const layout = classLayout(request.input);
       if (!layout || !rowsSumToOne(values, layout)) return null;
-      const logInput: HostTensor = { dtype: 'float64', shape: request.input.shape, data: values.map(Math.log) };
+      const logInput: HostTensor = { dtype: 'float64', shape: request.input.shape, data: Float64Array.from(values, Math.log) };
       const plan = planLoss({ ...request, input: logInput, weight: request.weight && asFloat64(request.weight), target: asFloat64IfFloat(request.target) });
       const value = reduce(runHostKernel(plan, false), reduction)!;
       return { value, explanation: 'cross_entropy on log(input), i.e. on the logits before the softmax' };
     }
-    if (request.loss === 'binary_cross_entropy_with_logits' && values.length > 0 && values.every((v) => v >= 0 && v <= 1)) {
+    if (request.loss === 'binary_cross_entropy_with_logits' && values.length > 0 && countOutsideUnit(values) === 0) {
       if (request.posWeight) return null; // BCELoss has no pos_weight: no like-for-like value
       const plan = planLoss({ ...request, loss: 'binary_cross_entropy' });
       const value = reduce(runHostKernel(plan, false), reduction)!;
@@ -190,8 +209,8 @@ function asFloat64IfFloat(tensor: HostTensor): HostTensor {
 /** The run-time checks of the catalogue on one request (and its result, for `loss-near-uniform`). */
 export function runChecks(request: LossRequest, result?: LossResult): RuntimeCheck[] {
   const checks: RuntimeCheck[] = [];
-  const input = toFloat64(request.input);
-  const target = toFloat64(request.target);
+  const input = numbers(request.input);
+  const target = numbers(request.target);
 
   const badInput = isFloating(request.input.dtype) ? countNonFinite(input) : 0;
   const badTarget = isFloating(request.target.dtype) ? countNonFinite(target) : 0;
@@ -207,7 +226,7 @@ export function runChecks(request: LossRequest, result?: LossResult): RuntimeChe
   return checks;
 }
 
-function classChecks(request: LossRequest, input: Float64Array, target: Float64Array, checks: RuntimeCheck[]): void {
+function classChecks(request: LossRequest, input: FloatArray, target: FloatArray, checks: RuntimeCheck[]): void {
   const layout = classLayout(request.input);
   if (!layout) return;
   const { classes } = layout;
@@ -266,13 +285,15 @@ function classChecks(request: LossRequest, input: Float64Array, target: Float64A
 }
 
 function imbalanceForClasses(request: LossRequest, checks: RuntimeCheck[]): void {
-  const statistics = classStatistics(request).filter((s) => s.count > 0);
+  const layout = classLayout(request.input)!;
+  const { counts: classCountsFound } = classCounts(request, layout);
+  const statistics = Array.from(classCountsFound, (count, classIndex) => ({ classIndex, count })).filter((s) => s.count > 0);
   if (statistics.length < 2) return;
   const counts = statistics.map((s) => s.count);
   const rarest = Math.min(...counts);
   const commonest = Math.max(...counts);
   if (rarest * IMBALANCE_RATIO >= commonest) return;
-  const classes = classLayout(request.input)!.classes;
+  const classes = layout.classes;
   const total = counts.reduce((a, b) => a + b, 0);
   // sklearn's "balanced" weights, N / (K * n_c) over the K classes present: a class seen in its fair share
   // weighs 1, and the weights average to 1 over the samples. Classes absent from these tensors get 1.
@@ -287,8 +308,15 @@ function imbalanceForClasses(request: LossRequest, checks: RuntimeCheck[]): void
   });
 }
 
-function binaryChecks(request: LossRequest, input: Float64Array, target: Float64Array, checks: RuntimeCheck[]): void {
-  const inUnit = input.length > 0 && input.every((v) => v >= 0 && v <= 1);
+function countOutsideUnit(values: FloatArray): number {
+  let outside = 0;
+  for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) outside++;
+  return outside;
+}
+
+function binaryChecks(request: LossRequest, input: FloatArray, target: FloatArray, checks: RuntimeCheck[]): void {
+  const outside = countOutsideUnit(input);
+  const inUnit = input.length > 0 && outside === 0;
   if (request.loss === 'binary_cross_entropy_with_logits' && isFloating(request.input.dtype) && inUnit) {
     const meant = intendedValue(request);
     checks.push({
@@ -297,7 +325,6 @@ function binaryChecks(request: LossRequest, input: Float64Array, target: Float64
     });
   }
   if (request.loss === 'binary_cross_entropy' && !inUnit && input.length > 0) {
-    const outside = input.filter((v) => !(v >= 0 && v <= 1)).length;
     checks.push({
       rule: 'input-outside-unit-interval', severity: 'error',
       message: `${outside} input value${outside > 1 ? 's are' : ' is'} outside [0, 1] (PyTorch raises "all elements of input should be between 0 and 1"): these look like logits; use binary_cross_entropy_with_logits`,
@@ -306,9 +333,9 @@ function binaryChecks(request: LossRequest, input: Float64Array, target: Float64
   binaryImbalance(request, target, checks);
 }
 
-function binaryImbalance(request: LossRequest, target: Float64Array, checks: RuntimeCheck[]): void {
+function binaryImbalance(request: LossRequest, target: FloatArray, checks: RuntimeCheck[]): void {
   const shape = request.target.shape;
-  if (target.length === 0 || !target.every((t) => t >= 0 && t <= 1)) return;
+  if (target.length === 0 || countOutsideUnit(target) > 0) return;
   // One pos_weight per output: per column of [N, C], per channel of [N, C, ...], one value for [N].
   const outputs = shape.length >= 2 ? shape[1] : 1;
   const inner = shape.length >= 2 ? elementCount(shape.slice(2)) : 1;

@@ -195,7 +195,9 @@ interface Correction {
 function correctionFor(request: LossRequest, rules: readonly string[], configuredFailed: boolean): Correction | undefined {
   const has = (rule: string): boolean => rules.includes(rule);
   const input = toFloat(request.input);
-  if ((request.loss === 'cross_entropy' || request.loss === 'nll_loss') && (has('input-rows-sum-to-one') || has('softmax-before-cross-entropy'))) {
+  // log and logit below need probabilities: a finding about the code does not make a stale capture one.
+  const probabilities = isFloatingPoint(request.input) && allInUnitInterval(input);
+  if (probabilities && (request.loss === 'cross_entropy' || request.loss === 'nll_loss') && (has('input-rows-sum-to-one') || has('softmax-before-cross-entropy'))) {
     // Probabilities p went where logits belong. log p are logits of the same distribution (softmax(log p) = p).
     const logits = map(input, (p) => Math.log(p));
     const classAxis = request.input.shape.length === 1 ? 0 : 1;
@@ -208,7 +210,7 @@ function correctionFor(request: LossRequest, rules: readonly string[], configure
     };
   }
   const sigmoidApplied = has('input-in-unit-interval') || has('sigmoid-before-bce-with-logits');
-  if ((request.loss === 'binary_cross_entropy_with_logits' && sigmoidApplied) || (request.loss === 'binary_cross_entropy' && has('sigmoid-then-bce') && !configuredFailed)) {
+  if (probabilities && ((request.loss === 'binary_cross_entropy_with_logits' && sigmoidApplied) || (request.loss === 'binary_cross_entropy' && has('sigmoid-then-bce') && !configuredFailed))) {
     // Sigmoid outputs p: logit(p) = log p - log(1 - p) are the scores the with-logits loss wants.
     const logits = map(input, (p) => Math.log(p) - Math.log1p(-p));
     return {
@@ -380,6 +382,15 @@ function softmaxBackwardNorm(probabilities: ArrayLike<number>, gradient: ArrayLi
     }
   }
   return Math.sqrt(sum);
+}
+
+function isFloatingPoint(tensor: HostTensor): boolean {
+  return tensor.dtype === 'float16' || tensor.dtype === 'float32' || tensor.dtype === 'float64';
+}
+
+function allInUnitInterval(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) return false;
+  return true;
 }
 
 function norm(values: ArrayLike<number>): number {

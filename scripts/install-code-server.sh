@@ -60,5 +60,6 @@ if [ "$(installed_version)" != "$CODE_SERVER_VERSION" ]; then
   echo "install-code-server: code-server $CODE_SERVER_VERSION did not install into $PREFIX" >&2
   exit 1
 fi
-"$PREFIX/node_modules/.bin/code-server" --version
+# Its first run writes a default config under XDG_CONFIG_HOME: keep that out of the user's home.
+XDG_CONFIG_HOME="$PREFIX/config" XDG_DATA_HOME="$PREFIX/data" "$PREFIX/node_modules/.bin/code-server" --version
 touch "$PREFIX/.install-complete"

@@ -38,9 +38,36 @@ function newestModification(paths: string[]): number {
   return newest;
 }
 
+/** What `npm run package` reads: the sources, the build script and everything the .vsix ships. */
+const PACKAGE_INPUTS = [
+  'package.json', 'tsconfig.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'LICENSE', 'images/icon.png',
+  'scripts/build.mjs', 'client/src', 'server/src', 'syntaxes', 'docs/rules', 'python',
+];
+
 /**
- * The packaged extension: `npm run package` again when the .vsix is missing or older than what goes
- * into it. LOSS_LENS_VSIX names a ready-made one instead (CI that packages in an earlier step).
+ * Runs `npm run package` on a private copy of the package's inputs (node_modules linked), writing
+ * `outFile`: the shared checkout's bundles are rebuilt by others at any moment, and a build racing
+ * the packaging makes a corrupt .vsix.
+ */
+function packageFromPrivateCopy(outFile: string): void {
+  const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-package-'));
+  try {
+    for (const input of PACKAGE_INPUTS) {
+      const source = path.join(REPOSITORY_ROOT, input);
+      if (fs.existsSync(source)) fs.cpSync(source, path.join(stage, input), { recursive: true });
+    }
+    fs.symlinkSync(path.join(REPOSITORY_ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+    run('npm', ['run', 'package', '--', '--out', outFile], { cwd: stage, timeoutMs: 5 * 60_000 });
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The packaged extension, in .e2e/, packaged again when missing or older than what goes into it.
+ * Written under a private name and renamed into place, so that a test running at the same time never
+ * reads a half-written package. LOSS_LENS_VSIX names a ready-made one instead (CI that packages in
+ * an earlier step).
  */
 export function ensureVsix(): string {
   const given = process.env.LOSS_LENS_VSIX;
@@ -49,13 +76,18 @@ export function ensureVsix(): string {
     return path.resolve(given);
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = path.join(REPOSITORY_ROOT, `${manifest.name}-${manifest.version}.vsix`);
-  const inputs = ['package.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'client/src', 'server/src', 'syntaxes', 'docs/rules', 'images/icon.png'];
+  const vsix = path.join(REPOSITORY_ROOT, '.e2e', `${manifest.name}-${manifest.version}.vsix`);
   const built = fs.existsSync(vsix) ? fs.statSync(vsix).mtimeMs : 0;
-  if (built < newestModification(inputs.map((input) => path.join(REPOSITORY_ROOT, input)))) {
-    run('npm', ['run', 'package'], { timeoutMs: 5 * 60_000 });
+  if (built < newestModification(PACKAGE_INPUTS.map((input) => path.join(REPOSITORY_ROOT, input)))) {
+    const staging = path.join(REPOSITORY_ROOT, '.e2e', `${manifest.name}-${manifest.version}.${process.pid}.vsix`);
+    fs.mkdirSync(path.dirname(staging), { recursive: true });
+    try {
+      packageFromPrivateCopy(staging);
+      fs.renameSync(staging, vsix);
+    } finally {
+      fs.rmSync(staging, { force: true });
+    }
   }
-  if (!fs.existsSync(vsix)) throw new Error(`npm run package did not produce ${vsix}`);
   return vsix;
 }
 
@@ -99,13 +131,15 @@ export interface RunningCodeServer {
   workspace: string;
   /** Where the extension is installed (unique to this run). */
   extensionsDir: string;
+  /** The user settings file of this run's profile. */
+  userSettingsFile: string;
   /** code-server's own output so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
 }
 
 /** User settings that keep the window quiet and deterministic. */
-const USER_SETTINGS = {
+export const USER_SETTINGS = {
   'security.workspace.trust.enabled': false,
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
@@ -137,7 +171,8 @@ export async function startCodeServer(vsix: string, workspaceSource: string): Pr
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions);
   fs.cpSync(workspaceSource, workspace, { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  const userSettingsFile = path.join(userData, 'User/settings.json');
+  fs.writeFileSync(userSettingsFile, JSON.stringify(USER_SETTINGS, null, 2));
   // code-server keeps its config and state under XDG folders: keep them out of the real home.
   const env = { ...process.env, XDG_CONFIG_HOME: path.join(scratch, 'config'), XDG_DATA_HOME: path.join(scratch, 'data') };
   const profile = ['--user-data-dir', userData, '--extensions-dir', extensions];
@@ -181,5 +216,5 @@ export async function startCodeServer(vsix: string, workspaceSource: string): Pr
     await stop();
     throw error;
   }
-  return { url, workspace, extensionsDir: extensions, log, stop };
+  return { url, workspace, extensionsDir: extensions, userSettingsFile, log, stop };
 }

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { REPOSITORY_ROOT, ensureCodeServer, ensureVsix, startCodeServer, type RunningCodeServer } from './codeServer';
+import { REPOSITORY_ROOT, USER_SETTINGS, ensureCodeServer, ensureVsix, startCodeServer, type RunningCodeServer } from './codeServer';
 import { Workbench, launchBrowser, waitUntil } from './workbench';
 
 const WORKSPACE_FIXTURE = path.join(__dirname, 'workspace');
@@ -71,12 +71,22 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
     }
   }
 
+  /** The language server processes of this run's extension (its install folder is unique to the run). */
+  function serverPids(): number[] {
+    const serverScript = path.join('server', 'out', 'server.js');
+    return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(codeServer.extensionsDir) && line.includes(serverScript))
+      .map((line) => Number.parseInt(line.trim(), 10));
+  }
+
   before(async () => {
     ensureCodeServer();
     const vsix = ensureVsix();
     codeServer = await startCodeServer(vsix, WORKSPACE_FIXTURE);
     browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
     workbench = new Workbench(page);
     await withFailureScreenshot('open-workspace', () => workbench.open(codeServer.url, codeServer.workspace));
   });
@@ -111,12 +121,10 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await workbench.openFile('train.py');
       const editor = workbench.textEditor();
       await workbench.clickSquiggle(editor);
-      await workbench.page.keyboard.press('Control+.');
-      await workbench.page.locator('.action-widget').waitFor({ state: 'visible', timeout: 30_000 });
+      const offered = await workbench.openCodeActions();
+      assert.ok(offered.includes(`Ignore ${RULE} on this line`), `the suppression action is offered too: ${JSON.stringify(offered)}`);
       await workbench.screenshot(path.join(DOCS_IMAGES, 'python-quick-fix.png'));
-      await workbench.page.keyboard.press('Escape');
-      await workbench.clickSquiggle(editor);
-      await workbench.applyCodeAction(diagnostic.fix.title);
+      await workbench.chooseCodeAction(diagnostic.fix.title);
       await workbench.save();
 
       const saved = path.join(codeServer.workspace, 'train.py');
@@ -162,7 +170,8 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await workbench.page.keyboard.press('Escape');
 
       await workbench.clickSquiggle(lossCell);
-      await workbench.applyCodeAction(diagnostic.fix.title);
+      await workbench.openCodeActions();
+      await workbench.chooseCodeAction(diagnostic.fix.title);
       await workbench.save();
 
       const saved = path.join(codeServer.workspace, 'digits.ipynb');
@@ -210,14 +219,50 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
     });
   });
 
+  it('applies lossLens.rules live: a severity override, then "off"', { timeout: 120_000 }, async () => {
+    await withFailureScreenshot('settings', async () => {
+      await workbench.openFile('suppressed.py');
+      const editor = workbench.textEditor();
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      try {
+        await workbench.replaceUserSettings({ ...USER_SETTINGS, 'lossLens.rules': { [RULE]: 'warning' } }, codeServer.userSettingsFile);
+        await workbench.openFile('suppressed.py');
+        await waitUntil('the finding to turn into a warning', async () =>
+          (await editor.locator('.squiggly-warning').count()) === 1 && (await editor.locator('.squiggly-error').count()) === 0,
+        );
+        await workbench.replaceUserSettings({ ...USER_SETTINGS, 'lossLens.rules': { [RULE]: 'off' } }, codeServer.userSettingsFile);
+        await workbench.openFile('suppressed.py');
+        await waitUntil('the finding to disappear', async () => (await editor.locator('.squiggly-warning, .squiggly-error').count()) === 0);
+      } finally {
+        await workbench.replaceUserSettings(USER_SETTINGS, codeServer.userSettingsFile);
+      }
+      await workbench.openFile('suppressed.py');
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+    });
+  });
+
+  it('"Loss Lens: Restart Server" starts a fresh server that reports again', { timeout: 120_000 }, async () => {
+    await withFailureScreenshot('restart-command', async () => {
+      const [pid] = await waitUntil('the language server process', async () => {
+        const pids = serverPids();
+        return pids.length === 1 ? pids : undefined;
+      });
+      await workbench.openFile('suppressed.py');
+      const editor = workbench.textEditor();
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      const countBefore = await waitUntil('the status bar to count the findings', () => workbench.statusBarCount());
+      await workbench.runCommand('Loss Lens: Restart Server');
+      await waitUntil('a new language server process', async () => {
+        const pids = serverPids();
+        return pids.length === 1 && pids[0] !== pid ? pids : undefined;
+      });
+      await waitUntil('the restarted server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+    });
+  });
+
   it('restarts the server after it crashes, says so, and reports again', { timeout: 180_000 }, async () => {
     await withFailureScreenshot('crash-restart', async () => {
-      const serverScript = path.join('server', 'out', 'server.js');
-      const serverPids = () =>
-        execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-          .split('\n')
-          .filter((line) => line.includes(codeServer.extensionsDir) && line.includes(serverScript))
-          .map((line) => Number.parseInt(line.trim(), 10));
       const [pid] = await waitUntil('the language server process', async () => {
         const pids = serverPids();
         return pids.length === 1 ? pids : undefined;

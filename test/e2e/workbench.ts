@@ -39,19 +39,25 @@ export class Workbench {
     await this.page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 90_000 });
   }
 
-  /** Quick Open (Ctrl+P), typed name, Enter on the matching entry; retried because the first keystrokes can land before the workbench has focus. */
+  /**
+   * Quick Open (Ctrl+P), the name typed, Enter on the matching entry once it is the selected one;
+   * tried again when no editor for it comes to the front (early keystrokes can land before the
+   * workbench has focus, and the list can still show the previous results for a moment).
+   */
   async openFile(name: string): Promise<void> {
-    await waitUntil(`Quick Open to list ${name}`, async () => {
+    await waitUntil(`an editor tab for ${name}`, async () => {
+      if ((await this.activeTabLabel().catch(() => undefined)) === name) return true;
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('Control+P');
       const input = this.page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(name);
-      await this.page.locator(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`).first().waitFor({ timeout: 5_000 });
+      const focused = this.page.locator('.quick-input-list .monaco-list-row.focused');
+      await focused.and(this.page.locator(`[aria-label*="${name}"]`)).waitFor({ timeout: 5_000 });
+      await this.page.keyboard.press('Enter');
+      await this.page.locator(`.tabs-container .tab.active[aria-label^="${name}"]`).waitFor({ timeout: 10_000 });
       return true;
-    });
-    await this.page.keyboard.press('Enter');
-    await waitUntil(`an editor tab for ${name}`, async () => (await this.activeTabLabel()) === name);
+    }, 90_000);
   }
 
   async activeTabLabel(): Promise<string | undefined> {
@@ -69,9 +75,14 @@ export class Workbench {
     return this.page.locator('.notebook-editor:visible .cell-editor-container .monaco-editor').nth(codeCellIndex);
   }
 
+  /** Shows the Problems view (Ctrl+Shift+M toggles it, so only when it is hidden). */
   async showProblems(): Promise<void> {
-    if (!(await this.page.locator('.markers-panel').isVisible())) await this.runCommand('View: Focus Problems');
-    await this.page.locator('.markers-panel').waitFor({ state: 'visible' });
+    await waitUntil('the Problems view', async () => {
+      if (await this.page.locator('.markers-panel').isVisible()) return true;
+      await this.page.keyboard.press('Control+Shift+M');
+      await this.page.locator('.markers-panel').waitFor({ state: 'visible', timeout: 5_000 });
+      return true;
+    });
   }
 
   /** The aria labels of the Problems view rows (file rows, problems and related information). */
@@ -90,16 +101,40 @@ export class Workbench {
     return match === null ? undefined : Number(match[1]);
   }
 
-  /** Runs a command from the Command Palette by its label. */
+  /**
+   * Replaces the user settings the way a user does: "Open User Settings (JSON)", select all, paste,
+   * save; the settings editor stays open, in front. (code-server does not notice the settings file
+   * changing on disk.) Needs clipboard access.
+   */
+  async replaceUserSettings(settings: Record<string, unknown>, settingsFile: string): Promise<void> {
+    await this.runCommand('Preferences: Open User Settings (JSON)');
+    await this.page.locator('.tabs-container .tab.active[aria-label*="settings.json"]').waitFor({ timeout: 30_000 });
+    await this.textEditor().locator('.view-lines').click();
+    await this.page.keyboard.press('Control+A');
+    // Pasted rather than typed: typing JSON would run into auto-closing brackets and quotes.
+    await this.page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(settings, null, 2));
+    await this.page.keyboard.press('Control+V');
+    await this.save();
+    const expected = JSON.stringify(settings);
+    await waitUntil(`${settingsFile} to hold ${expected}`, async () => JSON.stringify(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))) === expected, 15_000);
+  }
+
+  /** Runs a command from the Command Palette by its exact label. */
   async runCommand(label: string): Promise<void> {
-    await waitUntil(`the Command Palette to offer "${label}"`, async () => {
+    await waitUntil(`the Command Palette to select "${label}"`, async () => {
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
       const input = this.page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(`>${label}`);
       await this.page.locator(`.quick-input-list .monaco-list-row[aria-label^="${label}"]`).first().waitFor({ timeout: 5_000 });
-      return true;
+      // Other commands can match too ("Close Editor Group" for "Close Editor"): move to the exact one.
+      for (let row = 0; row < 10; row++) {
+        const focused = await this.page.locator('.quick-input-list .monaco-list-row.focused .label-name').textContent({ timeout: 2_000 });
+        if (focused?.trim() === label) return true;
+        await this.page.keyboard.press('ArrowDown');
+      }
+      return false;
     });
     await this.page.keyboard.press('Enter');
   }
@@ -117,12 +152,28 @@ export class Workbench {
     await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2 - 4);
   }
 
-  /** Ctrl+. at the cursor, then the code action titled `title`, chosen with the arrow keys and Enter. */
-  async applyCodeAction(title: string): Promise<void> {
-    await this.page.keyboard.press('Control+.');
+  /**
+   * Ctrl+. at the cursor; returns the titles of the code actions offered. Pressed again when VS Code
+   * answers "No code actions available" (seen now and then when the request races the lightbulb's
+   * own request for the same position), as a user would.
+   */
+  async openCodeActions(): Promise<string[]> {
     const actions = this.page.locator('.action-widget .monaco-list-row.action');
-    await actions.first().waitFor({ state: 'visible', timeout: 30_000 });
-    const offered = await actions.evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? ''));
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Control+.');
+      try {
+        await actions.first().waitFor({ state: 'visible', timeout: 10_000 });
+        return actions.evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? ''));
+      } catch (error) {
+        if (attempt === 3) throw new Error(`Ctrl+. showed no code actions in ${attempt} tries: ${String(error)}`);
+        await this.page.keyboard.press('Escape');
+      }
+    }
+  }
+
+  /** Chooses `title` in the open code action menu with the arrow keys and Enter. */
+  async chooseCodeAction(title: string): Promise<void> {
+    const offered = await this.page.locator('.action-widget .monaco-list-row.action').evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? ''));
     if (!offered.includes(title)) throw new Error(`the code action "${title}" is not offered; offered: ${JSON.stringify(offered)}`);
     // The menu lays a pointer-blocking layer over itself while it opens: pick with the keyboard.
     await waitUntil(`"${title}" to be selected in the code action menu`, async () => {

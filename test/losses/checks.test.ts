@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import type { HostTensor, LossRequest } from '../../server/src/losses/api';
 import { classStatistics, intendedValue, runChecks } from '../../server/src/losses/checks';
 import { computeLoss } from '../../server/src/losses/engine';
+import { TensorFormatError } from '../../server/src/tensors/npy';
 
 const f32 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
 const i64 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) });
@@ -98,4 +99,9 @@ test('classStatistics: counts, frequencies and per-class mean loss', () => {
   const confident = Math.log1p(Math.exp(-2));
   assert.ok(Math.abs(stats[0].meanLoss - (ln2 + confident) / 2) < 1e-6);
   assert.ok(Math.abs(stats[1].meanLoss - confident) < 1e-6);
+});
+
+test('a HostTensor whose data disagrees with its shape is a TensorFormatError, not a silent NaN', async () => {
+  await assert.rejects(computeLoss({ loss: 'cross_entropy', input: f32([2, 3], [1, 2, 3]), target: i64([2], [0, 1]) }),
+    (error: unknown) => error instanceof TensorFormatError && /input: shape \[2, 3\] needs 6 values, the data holds 3/.test(error.message));
 });

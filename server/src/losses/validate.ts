@@ -2,6 +2,7 @@
  * PyTorch's argument checks, in PyTorch's order and words (torch 1.13, the version the conformance
  * suite was generated with), turning a `LossRequest` into a `LossPlan` the kernels run without further checks.
  */
+import { TensorFormatError } from '../tensors/npy';
 import { DType, HostTensor, LossError, LossRequest, Reduction } from './api';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -153,6 +154,12 @@ function resultDType(...dtypes: (DType | undefined)[]): 'float32' | 'float64' {
 /** Validates a request as PyTorch would, throwing `LossError` with PyTorch's message. */
 export function planLoss(request: LossRequest): LossPlan {
   const reduction = request.reduction ?? 'mean';
+  // A HostTensor built by a caller (the panel) may disagree with itself: a clear error, not reads past the data.
+  for (const [name, tensor] of [['input', request.input], ['target', request.target], ['weight', request.weight], ['pos_weight', request.posWeight]] as const) {
+    if (tensor && tensor.data.length !== elementCount(tensor.shape)) {
+      throw new TensorFormatError(`${name}: shape [${tensor.shape.join(', ')}] needs ${elementCount(tensor.shape)} values, the data holds ${tensor.data.length}`);
+    }
+  }
   if (request.loss === 'cross_entropy' || request.loss === 'nll_loss') return planClassLoss(request, reduction);
   return planBinaryLoss(request, reduction);
 }

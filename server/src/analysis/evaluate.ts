@@ -1232,6 +1232,8 @@ export class Evaluator {
     }
     // PyTorch's positional `weight` of the module constructors.
     if (spec.framework === 'pytorch' && skipPositional === 0 && args.positional[0] && !options.has('weight')) options.set('weight', args.positional[0]);
+    // Keras loss classes take `from_logits` first: `BinaryCrossentropy(True)`.
+    if (spec.framework === 'keras' && skipPositional === 0 && args.positional[0] && !options.has('from_logits')) options.set('from_logits', args.positional[0]);
     return options;
   }
 

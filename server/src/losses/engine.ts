@@ -59,8 +59,9 @@ interface ResolvedBackend {
   tf: TensorFlow | null;
 }
 
-function isBrowser(): boolean {
-  return typeof window !== 'undefined' && typeof document !== 'undefined';
+/** Node (the CLI, the extension host) has no WebGL or WebGPU; a page or a web worker may. */
+function isNode(): boolean {
+  return typeof process !== 'undefined' && Boolean(process.versions?.node);
 }
 
 let prodModeSet = false;
@@ -71,7 +72,7 @@ async function useBundledBackend(name: 'cpu' | 'wasm' | 'webgl' | 'webgpu'): Pro
     tf.enableProdMode();
     prodModeSet = true;
   }
-  if ((name === 'webgl' || name === 'webgpu') && !isBrowser()) {
+  if ((name === 'webgl' || name === 'webgpu') && isNode()) {
     throw new BackendUnavailableError(`backend '${name}' needs a browser (the panel's webview); here use cpu, wasm, js or tfjs-node-gpu`);
   }
   let ok = false;
@@ -107,7 +108,7 @@ async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<Re
   }
   if (choice !== 'auto') return useBundledBackend(choice);
   // auto: a real GPU when one is there and the input is big enough to pay for the transfers, else the host kernel,
-  // which outruns TensorFlow.js's cpu and wasm backends (bench/loss-bench.mjs).
+  // which outruns TensorFlow.js's cpu and wasm backends (bench/loss-bench.ts).
   if (plan.input.length >= GPU_WORTHWHILE_ELEMENTS) {
     if (externalLoaders.has('tfjs-node-gpu')) {
       try {
@@ -117,7 +118,7 @@ async function resolveBackend(choice: BackendChoice, plan: LossPlan): Promise<Re
         // Not installed or not working: the host kernel follows.
       }
     }
-    if (isBrowser()) {
+    if (!isNode()) {
       for (const name of ['webgpu', 'webgl'] as const) {
         try {
           const resolved = await useBundledBackend(name);

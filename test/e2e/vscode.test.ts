@@ -2,7 +2,8 @@
  * End to end in a real VS Code (code-server 4.100.3 = VS Code 1.100) with the packaged .vsix
  * installed, driven through headless Chromium: findings in the Problems view and as squiggles in a
  * .py file and a notebook, quick fixes applied with Ctrl+. and saved, the status bar, the restart
- * after a server crash, and the suppression-comment highlighting.
+ * after a server crash, the restart command, live settings, and the suppression-comment highlighting.
+ * What the editor shows and writes is compared with the CLI of the same package (same engine).
  *
  * Set-up it does itself when needed (slow the first time): installs code-server with
  * scripts/install-code-server.sh, builds the .vsix with `npm run package` when it is missing or
@@ -31,21 +32,35 @@ interface CliDiagnostic {
   fix?: { title: string };
 }
 
-/** What the CLI (the same engine) reports for a fixture file: the reference the editor must agree with. */
-function cliDiagnostics(file: string): CliDiagnostic[] {
-  const result = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'bin/loss-lens.js'), 'check', '--format', 'json', file], { encoding: 'utf8' });
-  return (JSON.parse(result.stdout) as { diagnostics: CliDiagnostic[] }).diagnostics;
+/**
+ * Runs the `loss-lens` CLI bundled in the installed extension: the same engine build as the server
+ * under test. (`node -e` leaves no script path in process.argv, so the CLI's argv.slice(2) needs a stand-in.)
+ */
+function runInstalledCli(extensionsDir: string, args: string[]): string {
+  const installed = fs.readdirSync(extensionsDir).find((name) => name.startsWith('loss-lens.loss-lens-'));
+  if (installed === undefined) throw new Error(`the extension is not installed in ${extensionsDir}`);
+  const cli = path.join(extensionsDir, installed, 'server/out/cli.js');
+  const result = spawnSync(process.execPath, ['-e', `process.argv.splice(1, 0, 'loss-lens'); require(${JSON.stringify(cli)}).main()`, ...args], { encoding: 'utf8' });
+  if (result.status !== 0 && result.status !== 1) throw new Error(`loss-lens ${args.join(' ')} failed (status ${result.status}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** What the CLI reports for a fixture file: the reference the editor must agree with. */
+function cliDiagnostics(extensionsDir: string, file: string): CliDiagnostic[] {
+  return (JSON.parse(runInstalledCli(extensionsDir, ['check', '--format', 'json', file])) as { diagnostics: CliDiagnostic[] }).diagnostics;
 }
 
 /** The fixture after `loss-lens fix`, as the expected result of applying the quick fix in the editor. */
-function cliFixed(file: string): string {
+function cliFixed(extensionsDir: string, file: string): string {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-e2e-fix-'));
-  const copy = path.join(scratch, path.basename(file));
-  fs.copyFileSync(file, copy);
-  spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'bin/loss-lens.js'), 'fix', copy], { encoding: 'utf8' });
-  const fixed = fs.readFileSync(copy, 'utf8');
-  fs.rmSync(scratch, { recursive: true, force: true });
-  return fixed;
+  try {
+    const copy = path.join(scratch, path.basename(file));
+    fs.copyFileSync(file, copy);
+    runInstalledCli(extensionsDir, ['fix', copy]);
+    return fs.readFileSync(copy, 'utf8');
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function notebookCellSources(notebookJson: string): string[] {
@@ -98,7 +113,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
 
   it('reports the finding in a .py file: Problems view, squiggle, status bar', { timeout: 180_000 }, async () => {
     await withFailureScreenshot('py-diagnostics', async () => {
-      const expected = cliDiagnostics(path.join(WORKSPACE_FIXTURE, 'train.py'));
+      const expected = cliDiagnostics(codeServer.extensionsDir, path.join(WORKSPACE_FIXTURE, 'train.py'));
       assert.deepEqual(expected.map((diagnostic) => [diagnostic.rule, diagnostic.line]), [[RULE, 13]], 'the CLI sees the fixture as the test expects');
 
       await workbench.openFile('train.py');
@@ -116,7 +131,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
   it('applies the quick fix in the .py file with Ctrl+. and saves what the CLI fix writes', { timeout: 180_000 }, async () => {
     await withFailureScreenshot('py-quick-fix', async () => {
       const fixture = path.join(WORKSPACE_FIXTURE, 'train.py');
-      const [diagnostic] = cliDiagnostics(fixture);
+      const [diagnostic] = cliDiagnostics(codeServer.extensionsDir, fixture);
       assert.ok(diagnostic?.fix, 'the rule offers a fix');
       await workbench.openFile('train.py');
       const editor = workbench.textEditor();
@@ -128,7 +143,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await workbench.save();
 
       const saved = path.join(codeServer.workspace, 'train.py');
-      const expected = cliFixed(fixture);
+      const expected = cliFixed(codeServer.extensionsDir, fixture);
       const text = await waitUntil('train.py to be saved with the fix', async () => {
         const current = fs.readFileSync(saved, 'utf8');
         return current === expected ? current : undefined;
@@ -143,7 +158,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
   it('reports the cross-cell finding in a notebook and fixes the cell that applies the softmax', { timeout: 240_000 }, async () => {
     await withFailureScreenshot('notebook', async () => {
       const fixture = path.join(WORKSPACE_FIXTURE, 'digits.ipynb');
-      const [diagnostic] = cliDiagnostics(fixture);
+      const [diagnostic] = cliDiagnostics(codeServer.extensionsDir, fixture);
       assert.equal(diagnostic?.rule, RULE);
       assert.equal(diagnostic?.cell, 3, 'reported in the loss cell');
       assert.ok(diagnostic?.fix);
@@ -175,7 +190,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await workbench.save();
 
       const saved = path.join(codeServer.workspace, 'digits.ipynb');
-      const expectedCells = notebookCellSources(cliFixed(fixture));
+      const expectedCells = notebookCellSources(cliFixed(codeServer.extensionsDir, fixture));
       await waitUntil('digits.ipynb to be saved with the fix', async () => {
         const cells = notebookCellSources(fs.readFileSync(saved, 'utf8'));
         return JSON.stringify(cells) === JSON.stringify(expectedCells);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
+import { registerWasmModule } from './wasm-cursor';
 
 /**
  * Loads web-tree-sitter and the Python grammar once per process.
@@ -21,7 +22,9 @@ function findWasm(fileName: string, packageName: string): string {
 
 export function loadPythonParser(): Promise<Parser> {
   ready ??= (async () => {
-    await Parser.init({ locateFile: () => findWasm('web-tree-sitter.wasm', 'web-tree-sitter') });
+    const moduleOptions = { locateFile: () => findWasm('web-tree-sitter.wasm', 'web-tree-sitter') };
+    await Parser.init(moduleOptions);
+    registerWasmModule(moduleOptions);
     const python = await Language.load(findWasm('tree-sitter-python.wasm', 'tree-sitter-python'));
     const parser = new Parser();
     parser.setLanguage(python);

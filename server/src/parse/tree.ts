@@ -1,6 +1,7 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Position, Range } from '../analysis/types';
 import { maskIPython } from './ipython';
+import { openWalkCursor } from './wasm-cursor';
 
 /**
  * A plain JavaScript copy of tree-sitter's syntax tree. The analysis walks trees many times; crossing into wasm for
@@ -148,58 +149,55 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
   }
   try {
     const language = tree.language;
-    const cursor = tree.walk();
-    // Numeric ids and per-language tables: every cursor property is a call into wasm, strings cost extra.
+    // Numeric ids and per-language tables: every cursor property is a call into wasm, strings cost extra. Everything
+    // asked of web-tree-sitter outside the cursor is asked before the walk (see `openWalkCursor`).
     const typeNames: string[] = language.types;
     const fieldNames: (string | null)[] = language.fields;
     const namedById: boolean[] = [];
-    const isNamed = (id: number): boolean => (namedById[id] ??= language.nodeTypeIsNamed(id));
-    const root: PyNode = { type: cursor.nodeType, named: true, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: null, unit };
+    for (let id = 0; id < language.nodeTypeCount; id++) namedById[id] = language.nodeTypeIsNamed(id);
     unit.hasError = tree.rootNode.hasError;
-    let current = root;
-    let visited = 0;
-    // Depth-first with an explicit parent chain instead of recursion.
-    if (cursor.gotoFirstChild()) {
-      for (;;) {
-        if ((++visited & 4095) === 0 && Date.now() > deadline) {
-          cursor.delete();
-          return undefined;
-        }
-        const typeId = cursor.nodeTypeId;
-        const type = typeNames[typeId] || 'ERROR';
-        const named = type === 'ERROR' || isNamed(typeId);
-        let node: PyNode | undefined;
-        // Anonymous tokens (keywords, punctuation) are skipped without reading their position, except where the
-        // analysis reads them: operators, and the `,`/`)` of argument lists.
-        if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
-          const start = cursor.startIndex;
-          // Identifiers (the commonest node) and integers (digits, letters, `_`): their end is found in the text
-          // instead of asking tree-sitter.
-          const identifierEnd = type === 'identifier' || type === 'integer' ? asciiIdentifierEnd(parsedText, start) : -1;
-          const end = identifierEnd > start ? identifierEnd : cursor.endIndex;
-          const leaf = !named || LEAF_TYPES.has(type);
-          const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.currentFieldId] ?? null);
-          node = { type, named, field, start, end, children: leaf ? NO_CHILDREN : [], namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };
-          if (type === 'ERROR') unit.errorNodes.push(node);
-          current.children.push(node);
-        }
-        if (node && named && !LEAF_TYPES.has(type) && cursor.gotoFirstChild()) {
-          current = node;
-          continue;
-        }
-        while (!cursor.gotoNextSibling()) {
-          if (current === root || !cursor.gotoParent()) {
-            cursor.delete();
-            unit.root = root;
-            if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...missingNodes(tree, unit, root));
-            return unit;
+    const cursor = openWalkCursor(tree);
+    try {
+      const root: PyNode = { type: typeNames[cursor.typeId()] || 'ERROR', named: true, field: null, start: cursor.startIndex(), end: cursor.endIndex(), children: [], parent: null, unit };
+      unit.root = root;
+      let current = root;
+      let visited = 0;
+      // Depth-first with an explicit parent chain instead of recursion.
+      if (cursor.gotoFirstChild()) {
+        walk: for (;;) {
+          if ((++visited & 4095) === 0 && Date.now() > deadline) return undefined;
+          const typeId = cursor.typeId();
+          const type = typeNames[typeId] || 'ERROR';
+          const named = type === 'ERROR' || namedById[typeId] === true;
+          let node: PyNode | undefined;
+          // Anonymous tokens (keywords, punctuation) are skipped without reading their position, except where the
+          // analysis reads them: operators, and the `,`/`)` of argument lists.
+          if (type !== 'comment' && (named || KEEP_ANONYMOUS_IN.has(current.type))) {
+            const start = cursor.startIndex();
+            // Identifiers (the commonest node) and integers (digits, letters, `_`): their end is found in the text
+            // instead of asking tree-sitter.
+            const identifierEnd = type === 'identifier' || type === 'integer' ? asciiIdentifierEnd(parsedText, start) : -1;
+            const end = identifierEnd > start ? identifierEnd : cursor.endIndex();
+            const leaf = !named || LEAF_TYPES.has(type);
+            const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.fieldId()] ?? null);
+            node = { type, named, field, start, end, children: leaf ? NO_CHILDREN : [], namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };
+            if (type === 'ERROR') unit.errorNodes.push(node);
+            current.children.push(node);
           }
-          current = current.parent!;
+          if (node && named && !LEAF_TYPES.has(type) && cursor.gotoFirstChild()) {
+            current = node;
+            continue;
+          }
+          while (!cursor.gotoNextSibling()) {
+            if (current === root || !cursor.gotoParent()) break walk;
+            current = current.parent!;
+          }
         }
       }
+    } finally {
+      cursor.delete();
     }
-    cursor.delete();
-    unit.root = root;
+    if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...missingNodes(tree, unit, unit.root));
     return unit;
   } finally {
     tree.delete();

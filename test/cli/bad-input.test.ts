@@ -18,7 +18,8 @@ describe('loss-lens check on bad input', () => {
       'syntax.py': `${SOFTMAX_BEFORE_CE}\ndef broken(:\n    return )(\n`,
       'big.py': `VOCABULARY = """\n${vocabulary}""".split()\n\n${SOFTMAX_BEFORE_CE}`,
       // tree-sitter-python takes time quadratic in a run of comment lines after code: minutes for this file.
-      'slow-parse.py': `import torch\n${'# a commented-out experiment, kept for reference\n'.repeat(20_000)}x = 1\n`,
+      // About 14 MB of code: its analysis takes seconds, far past the 1.5 s hard timeout the test sets.
+      'slow-parse.py': `import torch\n${'scores = torch.softmax(model(batch), dim=1)\n'.repeat(320_000)}`,
       'nested.py': `x = ${'('.repeat(10_000)}1${')'.repeat(10_000)}\n`,
       'binary.py': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)),
       'truncated.ipynb': validNotebook.slice(0, Math.floor(validNotebook.length / 2)),

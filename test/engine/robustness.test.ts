@@ -114,3 +114,12 @@ test('randomly damaged fixtures never make the analysis throw', () => {
     assert.equal(result.truncated, false, `the analysis stopped on:\n${text}`);
   }
 });
+
+test('long runs of comment lines (plain, indented, after a form feed) are analysed within the default budget', () => {
+  // tree-sitter-python's scanner is quadratic in such runs: 20,000 lines took minutes before the parser blanked them.
+  for (const comment of ['# kept for reference', '    # indented note', '\f# after a form feed']) {
+    const { result } = analyzeFile(`def train():\n    pass\n${`${comment}\n`.repeat(20_000)}${SOFTMAX_BUG}`);
+    assert.equal(result.truncated, false, JSON.stringify(comment));
+    assert.deepEqual(rulesOf(result), ['20004:softmax-before-cross-entropy'], JSON.stringify(comment));
+  }
+});

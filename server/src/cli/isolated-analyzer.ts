@@ -7,10 +7,10 @@ import type { AnalysisReply, AnalysisRequest } from './analysis-worker';
 /**
  * Runs the engine in a worker thread with a hard deadline, so that one pathological file cannot hang a CI job.
  *
- * The engine's own time budget stops its analysis cleanly, but it cannot interrupt the parser: tree-sitter-python
- * needs time quadratic in the length of a run of comment lines that follows code (thousands of such lines take
- * minutes). Past the deadline the worker is terminated, the file is reported as not analysed, and a fresh worker
- * serves the next file. The worker also gets a larger stack than the main thread, so that deeply nested code is
+ * The engine's own time budget stops its analysis cleanly where it can; this deadline is the safety net for what it
+ * cannot foresee (tree-sitter-python was quadratic in runs of comment lines until the parser started blanking them).
+ * Past the deadline the worker is terminated, the file is reported as not analysed, and a fresh worker serves the
+ * next file. The worker also gets a larger stack than the main thread, so that deeply nested code is
  * analysed instead of failing with a stack overflow.
  */
 

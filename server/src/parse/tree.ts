@@ -118,7 +118,7 @@ const IGNORE_FILE = /^\s*#\s*loss-lens:\s*ignore-file\b/;
  * cost nothing; the analysis never reads comment nodes (suppressions are matched in the raw text).
  */
 function blankCommentLines(text: string): string {
-  return text.replace(/^[ \t]*#[^\r\n]*/gm, (comment) => ' '.repeat(comment.length));
+  return text.replace(/^[ \t\f]*#[^\r\n]*/gm, (comment) => ' '.repeat(comment.length));
 }
 
 /** Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated). */

@@ -111,9 +111,7 @@ export class Workbench {
     await this.page.locator('.tabs-container .tab.active[aria-label*="settings.json"]').waitFor({ timeout: 30_000 });
     await this.textEditor().locator('.view-lines').click();
     await this.page.keyboard.press('Control+A');
-    // Pasted rather than typed: typing JSON would run into auto-closing brackets and quotes.
-    await this.page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(settings, null, 2));
-    await this.page.keyboard.press('Control+V');
+    await this.paste(JSON.stringify(settings, null, 2));
     await this.save();
     const expected = JSON.stringify(settings);
     await waitUntil(`${settingsFile} to hold ${expected}`, async () => JSON.stringify(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))) === expected, 15_000);
@@ -137,6 +135,12 @@ export class Workbench {
       return false;
     });
     await this.page.keyboard.press('Enter');
+  }
+
+  /** Pastes `text` at the cursor through the clipboard (typing would run into auto-closing brackets). Needs clipboard access. */
+  async paste(text: string): Promise<void> {
+    await this.page.evaluate((value) => navigator.clipboard.writeText(value), text);
+    await this.page.keyboard.press('Control+V');
   }
 
   /** Places the cursor inside the first squiggle of `editor` by clicking on it. */

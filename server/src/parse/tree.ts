@@ -1,4 +1,4 @@
-import type { Parser } from 'web-tree-sitter';
+import type { Language, Parser } from 'web-tree-sitter';
 import type { Position, Range } from '../analysis/types';
 import { maskIPython } from './ipython';
 import { openWalkCursor } from './wasm-cursor';
@@ -41,7 +41,9 @@ export function textOf(node: PyNode): string {
 }
 
 export function child(node: PyNode, field: string): PyNode | undefined {
-  for (const c of node.children) if (c.field === field) return c;
+  // An indexed loop: the evaluator calls this for nearly every node it visits, and for-of's iterator costs more here.
+  const children = node.children;
+  for (let index = 0; index < children.length; index++) if (children[index].field === field) return children[index];
   return undefined;
 }
 
@@ -121,6 +123,39 @@ function blankCommentLines(text: string): string {
   return text.replace(/^[ \t\f]*#[^\r\n]*/gm, (comment) => ' '.repeat(comment.length));
 }
 
+interface SymbolTables {
+  typeNames: string[];
+  fieldNames: (string | null)[];
+  namedById: boolean[];
+}
+
+const symbolTables = new WeakMap<Language, SymbolTables>();
+
+/**
+ * The same string as an internalized one. web-tree-sitter decodes names from wasm memory into fresh strings; comparing
+ * one with a literal (`node.type === 'call'`, `c.field === 'function'`: the evaluator does little else) then compares
+ * characters, where two internalized strings compare by identity. V8 internalizes property keys.
+ */
+function internalized(name: string): string {
+  return Object.keys({ [name]: 0 })[0];
+}
+
+/** Node type names, field names and namedness by id, read once per language. */
+function symbolTablesOf(language: Language): SymbolTables {
+  let tables = symbolTables.get(language);
+  if (!tables) {
+    const namedById: boolean[] = [];
+    for (let id = 0; id < language.nodeTypeCount; id++) namedById[id] = language.nodeTypeIsNamed(id);
+    tables = {
+      typeNames: language.types.map((name) => (typeof name === 'string' ? internalized(name) : name)),
+      fieldNames: language.fields.map((name) => (typeof name === 'string' ? internalized(name) : name)),
+      namedById,
+    };
+    symbolTables.set(language, tables);
+  }
+  return tables;
+}
+
 /** Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated). */
 function convert(parser: Parser, text: string, deadline: number): ParsedText | undefined {
   const lineStarts = computeLineStarts(text);
@@ -148,13 +183,9 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
     return undefined;
   }
   try {
-    const language = tree.language;
     // Numeric ids and per-language tables: every cursor property is a call into wasm, strings cost extra. Everything
     // asked of web-tree-sitter outside the cursor is asked before the walk (see `openWalkCursor`).
-    const typeNames: string[] = language.types;
-    const fieldNames: (string | null)[] = language.fields;
-    const namedById: boolean[] = [];
-    for (let id = 0; id < language.nodeTypeCount; id++) namedById[id] = language.nodeTypeIsNamed(id);
+    const { typeNames, fieldNames, namedById } = symbolTablesOf(tree.language);
     unit.hasError = tree.rootNode.hasError;
     const cursor = openWalkCursor(tree);
     try {

@@ -102,11 +102,24 @@ export interface ClassStatistic {
   meanLoss: number;
 }
 
-/** Per-class target counts (soft counts for probability targets), and each row's class (the argmax for those). */
-function classCounts(request: LossRequest, layout: ClassLayout): { counts: Float64Array; rowClass: Int32Array } {
+/** Where each element of a class loss's target belongs, for per-class tables and the imbalance check. */
+export interface TargetClasses {
+  classes: number;
+  /** Elements per (sample, class) pair: the product of the input's dimensions after the class axis. */
+  inner: number;
+  /** Per-class target counts; soft counts for probability targets. */
+  counts: Float64Array;
+  /** Each element's class: the target's argmax for probability targets, else the index; -1 when ignored or invalid. */
+  elementClass: Int32Array;
+}
+
+/** The target's class per element of a cross_entropy/nll_loss request; null for other losses or a scalar input. */
+export function targetClasses(request: LossRequest): TargetClasses | null {
+  const layout = isClassLoss(request) ? classLayout(request.input) : null;
+  if (!layout) return null;
   const { batch, classes, inner } = layout;
   const counts = new Float64Array(classes);
-  const rowClass = new Int32Array(batch * inner).fill(-1);
+  const elementClass = new Int32Array(batch * inner).fill(-1);
   const target = numbers(request.target);
   const ignoreIndex = request.ignoreIndex ?? -100;
   if (sameShape(request.input.shape, request.target.shape)) {
@@ -118,38 +131,39 @@ function classCounts(request: LossRequest, layout: ClassLayout): { counts: Float
           counts[c] += target[at];
           if (target[at] > target[base + best * inner]) best = c;
         }
-        rowClass[n * inner + j] = best;
+        elementClass[n * inner + j] = best;
       }
     }
   } else {
-    for (let row = 0; row < target.length && row < rowClass.length; row++) {
-      const t = target[row];
+    for (let element = 0; element < target.length && element < elementClass.length; element++) {
+      const t = target[element];
       if (t === ignoreIndex || !(t >= 0 && t < classes) || !Number.isInteger(t)) continue;
       counts[t]++;
-      rowClass[row] = t;
+      elementClass[element] = t;
     }
   }
-  return { counts, rowClass };
+  return { classes, inner, counts, elementClass };
 }
 
 /** Per-class counts, frequencies and mean losses for the panel's table (class-index and probability targets). */
 export function classStatistics(request: LossRequest): ClassStatistic[] {
-  const layout = isClassLoss(request) ? classLayout(request.input) : null;
-  if (!layout) return [];
-  const { counts, rowClass } = classCounts(request, layout);
+  const truth = targetClasses(request);
+  if (!truth) return [];
+  const { classes, counts, elementClass } = truth;
   let perElement: Float64Array | null = null;
   try {
     perElement = runHostKernel(planLoss({ ...request, reduction: 'none' }), false).values;
   } catch (error) {
     if (!(error instanceof LossError)) throw error; // counts are still useful for a rejected request
   }
-  const lossSums = new Float64Array(layout.classes);
-  const members = new Float64Array(layout.classes);
+  const lossSums = new Float64Array(classes);
+  const members = new Float64Array(classes);
   if (perElement) {
-    for (let row = 0; row < rowClass.length; row++) {
-      if (rowClass[row] < 0) continue;
-      lossSums[rowClass[row]] += perElement[row];
-      members[rowClass[row]]++;
+    for (let element = 0; element < elementClass.length; element++) {
+      const c = elementClass[element];
+      if (c < 0) continue;
+      lossSums[c] += perElement[element];
+      members[c]++;
     }
   }
   const total = counts.reduce((a, b) => a + b, 0);
@@ -281,19 +295,17 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
       });
     }
   }
-  imbalanceForClasses(request, checks);
+  imbalanceForClasses(targetClasses(request)!, checks);
 }
 
-function imbalanceForClasses(request: LossRequest, checks: RuntimeCheck[]): void {
-  const layout = classLayout(request.input)!;
-  const { counts: classCountsFound } = classCounts(request, layout);
-  const statistics = Array.from(classCountsFound, (count, classIndex) => ({ classIndex, count })).filter((s) => s.count > 0);
+function imbalanceForClasses(truth: TargetClasses, checks: RuntimeCheck[]): void {
+  const statistics = Array.from(truth.counts, (count, classIndex) => ({ classIndex, count })).filter((s) => s.count > 0);
   if (statistics.length < 2) return;
   const counts = statistics.map((s) => s.count);
   const rarest = Math.min(...counts);
   const commonest = Math.max(...counts);
   if (rarest * IMBALANCE_RATIO >= commonest) return;
-  const classes = layout.classes;
+  const classes = truth.classes;
   const total = counts.reduce((a, b) => a + b, 0);
   // sklearn's "balanced" weights, N / (K * n_c) over the K classes present: a class seen in its fair share
   // weighs 1, and the weights average to 1 over the samples. Classes absent from these tensors get 1.

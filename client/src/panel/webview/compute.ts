@@ -9,7 +9,7 @@
 import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
-import { computeLoss, runChecks, type BackendChoice } from './engine';
+import { computeLoss, runChecks, targetClasses, type BackendChoice } from './engine';
 
 export interface TensorStats {
   dtype: string;
@@ -245,44 +245,29 @@ function classTable(request: LossRequest, elementLosses: Float64Array, unweighte
   const input = request.input;
   const target = request.target;
   if (request.loss === 'cross_entropy' || request.loss === 'nll_loss') {
-    const classAxis = input.shape.length === 1 ? 0 : 1;
-    const classCount = input.shape[classAxis] ?? 1;
-    const inner = input.shape.slice(classAxis + 1).reduce((product, size) => product * size, 1);
-    const outer = input.shape.slice(0, classAxis).reduce((product, size) => product * size, 1);
-    const probabilityTargets = target.shape.length === input.shape.length;
+    const truth = targetClasses(request);
+    if (!truth) return []; // a scalar input has no class axis (PyTorch rejects it)
+    // The true class of each element as the engine's checks read it; the predicted class is the input's argmax.
+    const { classes: classCount, inner, elementClass } = truth;
     const scores = toFloat(input);
-    const targetValues = toFloat(target);
-    const ignoreIndex = request.ignoreIndex ?? -100;
     const rows = Array.from({ length: classCount }, (_, index) => ({ index, count: 0, lossSum: 0, probabilitySum: 0, hits: 0 }));
     let counted = 0;
-    for (let o = 0; o < outer; o++) {
-      for (let d = 0; d < inner; d++) {
-        const element = o * inner + d;
-        const base = o * classCount * inner + d;
-        let truth = -1;
-        if (probabilityTargets) {
-          let best = -Infinity;
-          for (let c = 0; c < classCount; c++) {
-            const value = targetValues[base + c * inner];
-            if (value > best) { best = value; truth = c; }
-          }
-        } else {
-          truth = targetValues[element];
-          if (truth === ignoreIndex || truth < 0 || truth >= classCount || !Number.isInteger(truth)) continue;
-        }
-        let predicted = 0;
-        let bestScore = -Infinity;
-        for (let c = 0; c < classCount; c++) {
-          const score = scores[base + c * inner];
-          if (score > bestScore) { bestScore = score; predicted = c; }
-        }
-        const row = rows[truth];
-        row.count++;
-        row.lossSum += elementLosses[element] ?? NaN;
-        row.probabilitySum += Math.exp(-(unweightedLosses[element] ?? NaN));
-        if (predicted === truth) row.hits++;
-        counted++;
+    for (let element = 0; element < elementClass.length; element++) {
+      const truthClass = elementClass[element];
+      if (truthClass < 0) continue;
+      const base = Math.floor(element / inner) * classCount * inner + (element % inner);
+      let predicted = 0;
+      let bestScore = -Infinity;
+      for (let c = 0; c < classCount; c++) {
+        const score = scores[base + c * inner];
+        if (score > bestScore) { bestScore = score; predicted = c; }
       }
+      const row = rows[truthClass];
+      row.count++;
+      row.lossSum += elementLosses[element] ?? NaN;
+      row.probabilitySum += Math.exp(-(unweightedLosses[element] ?? NaN));
+      if (predicted === truthClass) row.hits++;
+      counted++;
     }
     return rows.map((row) => ({
       index: row.index,

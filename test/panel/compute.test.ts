@@ -1,4 +1,4 @@
-// The panel's analysis on the engine's float64 host kernel, for the corrections that follow the server's
+// The panel's analysis on the engine's host kernel (`js`), for the corrections that follow the server's
 // findings: they apply only to tensors that are probabilities, and they agree with the math.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 // The panel's webview bundle (client/out/panel.js, built by `npm run build`) in headless Chromium, in the
 // page the extension host builds (real CSP and nonce) with a stand-in webview API: given the example
 // notebooks' captures it computes on WebGL and on WASM, and shows PyTorch's loss value (printed by the
-// notebook), the corrected variant and gradient ratio (as the engine's float64 host kernel computes
+// notebook), the corrected variant and gradient ratio (as the engine's host kernel `js` computes
 // them here in Node), the run-time checks, the per-class table and the plots. Saves docs/images/panel.png.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,7 +65,7 @@ async function analysed(page: PanelPage): Promise<void> {
   if (error) assert.fail(await page.page.locator('[data-testid="analysis-error"]').innerText());
 }
 
-/** The reference: the same analysis on the engine's float64 host kernel, in Node. */
+/** The reference: the same analysis on the engine's host kernel (`js`), in Node. */
 async function reference(example: ExampleCapture, findings: string[]): Promise<CaptureAnalysis> {
   return analyseCapture(example.record, decodeCaptureTensors(example.record), 'js', findings);
 }

@@ -324,4 +324,43 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await waitUntil('the status bar to count the untitled editor\'s finding', async () => (await workbench.statusBarCount()) === countBefore + 1);
     });
   });
+  it('gives up after 5 crashes in 3 minutes, says so, and "Restart Server" on the message brings it back', { timeout: 180_000 }, async () => {
+    await withFailureScreenshot('crash-give-up', async () => {
+      await workbench.openFile('suppressed.py');
+      const editor = workbench.textEditor();
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      // The server running now is not one of those to crash: the restart command replaces it, and
+      // gives a fresh crash budget (earlier tests may have used some).
+      const seen = new Set<number>(serverPids());
+      await workbench.runCommand('Loss Lens: Restart Server');
+      const nextServer = async () => {
+        const [pid] = await waitUntil('a new language server process', async () => {
+          const pids = serverPids();
+          return pids.length === 1 && !seen.has(pids[0]!) ? pids : undefined;
+        });
+        seen.add(pid!);
+        return pid!;
+      };
+      let pid = await nextServer();
+      await waitUntil('the status bar to count the findings', async () => ((await workbench.statusBarCount()) ?? 0) > 0);
+      const countBefore = await workbench.statusBarCount();
+      for (let crash = 1; crash <= 4; crash++) {
+        process.kill(pid, 'SIGKILL');
+        pid = await nextServer();
+      }
+      process.kill(pid, 'SIGKILL');
+      await waitUntil('the status bar to show the server stopped', async () => (await workbench.statusBarText()).endsWith('Loss Lens: stopped'));
+      assert.deepEqual(serverPids(), [], 'no server is running');
+      // The toast may have been folded away by the four restart warnings before it: read the
+      // message in the notification centre, which keeps them all.
+      await workbench.runCommand('Notifications: Show Notifications');
+      const giveUp = workbench.page.locator('.notifications-center .notification-list-item', { hasText: 'crashed 5 times in 3 minutes and will not be restarted' }).first();
+      await giveUp.waitFor({ timeout: 30_000 });
+
+      await giveUp.locator('.monaco-button', { hasText: 'Restart Server' }).click();
+      await nextServer();
+      await waitUntil('the server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+    });
+  });
 });

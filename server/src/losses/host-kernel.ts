@@ -5,7 +5,7 @@
  * 0/0 and the gradients are decided for every backend. Browser-safe.
  */
 import { simdKernel } from './simd/kernel';
-import type { BinaryLossPlan, ClassLossPlan, LossPlan } from './validate';
+import type { BinaryLossPlan, ClassLossPlan, FloatArray, LossPlan } from './validate';
 
 export interface KernelOutput {
   /** Sum of the element losses, and the mean's denominator (1 for 'sum'). */
@@ -152,6 +152,17 @@ export function indexDenominator(plan: ClassLossPlan): number {
   return denominator;
 }
 
+/** The largest of a row's C values spaced `inner` apart from `base`; NaN when one of them is NaN, so that the row's loss is NaN as in PyTorch. */
+function classMax(x: FloatArray, base: number, C: number, inner: number): number {
+  let max = -Infinity;
+  for (let c = 0, at = base; c < C; c++, at += inner) {
+    const v = x[at];
+    if (v > max || v !== v) max = v;
+    if (max !== max) break;
+  }
+  return max;
+}
+
 function classIndexKernel(plan: ClassLossPlan, withGradient: boolean): KernelOutput {
   const { input: x, classes: C, inner, batch, weight: w, ignoreIndex, labelSmoothing: e, reduction } = plan;
   const isCrossEntropy = plan.loss === 'cross_entropy';
@@ -181,12 +192,7 @@ function classIndexKernel(plan: ClassLossPlan, withGradient: boolean): KernelOut
         if (gradient) gradient[base + t * inner] = -wt / denominator;
         continue;
       }
-      let max = -Infinity;
-      for (let c = 0, at = base; c < C; c++, at += inner) {
-        const v = x[at];
-        if (v > max || v !== v) max = v;
-        if (max !== max) break;
-      }
+      const max = classMax(x, base, C, inner);
       let sumExp = 0;
       let weightedShifted = 0;
       for (let c = 0, at = base; c < C; c++, at += inner) {
@@ -230,12 +236,7 @@ function classProbabilityKernel(plan: ClassLossPlan, withGradient: boolean): Ker
     for (let j = 0; j < inner; j++) {
       const row = n * inner + j;
       const base = n * C * inner + j;
-      let max = -Infinity;
-      for (let c = 0, at = base; c < C; c++, at += inner) {
-        const v = x[at];
-        if (v > max || v !== v) max = v;
-        if (max !== max) break;
-      }
+      const max = classMax(x, base, C, inner);
       let sumExp = 0;
       for (let c = 0, at = base; c < C; c++, at += inner) sumExp += Math.exp(x[at] - max);
       const lse = Math.log(sumExp);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { CheckReport } from '../../server/src/cli/report';
 
 /** Runs `loss-lens` as a user does (`node bin/loss-lens.js ...`), after making sure the bundle is up to date. */
 
@@ -45,34 +46,11 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export interface JsonDiagnostic {
-  path: string;
-  cell?: number;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  rule: string;
-  severity: string;
-  message: string;
-  related: { path: string; cell?: number; line: number; column: number; message: string }[];
-  fix?: { title: string; edits: { path: string; cell?: number; line: number; column: number; endLine: number; endColumn: number; newText: string }[] };
-}
-
-export interface JsonReport {
-  version: number;
-  checked: number;
-  errors: { path: string; message: string }[];
-  diagnostics: JsonDiagnostic[];
-  notes: { path: string; kind: string; message: string }[];
-  fixed?: number;
-}
-
-export function runJson(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): { status: number | null; report: JsonReport; stderr: string } {
+export function runJson(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): { status: number | null; report: CheckReport; stderr: string } {
   const run = runCli([...args, '--format', 'json'], options);
-  let report: JsonReport;
+  let report: CheckReport;
   try {
-    report = JSON.parse(run.stdout) as JsonReport;
+    report = JSON.parse(run.stdout) as CheckReport;
   } catch {
     throw new Error(`stdout is not JSON (status ${run.status}):\n${run.stdout}\n${run.stderr}`);
   }

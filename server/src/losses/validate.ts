@@ -3,6 +3,7 @@
  * suite was generated with), turning a `LossRequest` into a `LossPlan` the kernels run without further checks.
  */
 import { TensorFormatError } from '../tensors/npy';
+import { gatherStrided } from '../tensors/strided';
 import { DType, HostTensor, LossError, LossRequest, Reduction } from './api';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -132,18 +133,7 @@ export function expandTo(tensor: HostTensor, shape: number[]): Float64Array {
     stride *= tensor.shape[axis];
   }
   const out = new Float64Array(count);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < count; i++) {
-    out[i] = values[source];
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]++;
-      source += sourceStrides[axis];
-      if (index[axis] < shape[axis]) break;
-      source -= sourceStrides[axis] * shape[axis];
-      index[axis] = 0;
-    }
-  }
+  gatherStrided(values, out, shape, sourceStrides);
   return out;
 }
 

@@ -6,6 +6,7 @@
  * `TensorFormatError` before anything is allocated, so a hostile file never costs more memory than its own size.
  */
 import type { DType, HostTensor } from '../losses/api';
+import { gatherStrided } from './strided';
 
 /** A file that is not a readable tensor: the message says what is wrong with it. */
 export class TensorFormatError extends Error {
@@ -204,19 +205,7 @@ function fortranToC(data: TensorData, shape: number[]): TensorData {
     stride *= shape[axis];
   }
   const out = new (data.constructor as new (length: number) => TensorData)(data.length);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let target = 0; target < data.length; target++) {
-    out[target] = data[source];
-    // Advance the row-major counter, keeping the column-major offset in step.
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]++;
-      source += fortranStrides[axis];
-      if (index[axis] < shape[axis]) break;
-      source -= fortranStrides[axis] * shape[axis];
-      index[axis] = 0;
-    }
-  }
+  gatherStrided<number | bigint>(data, out as { [index: number]: number | bigint; length: number }, shape, fortranStrides);
   return out;
 }
 

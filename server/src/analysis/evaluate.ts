@@ -609,14 +609,19 @@ export class Evaluator {
     return instance;
   }
 
+  private isOnStack(fn: FunctionValue): boolean {
+    for (const frame of this.frames) if (frame.fn === fn) return true;
+    return false;
+  }
+
   private invoke(fn: FunctionValue, self: Value | undefined, args: CallArguments): Value {
-    if (this.frames.length >= MAX_CALL_DEPTH || this.frames.some((f) => f.fn === fn)) return fn.returnSummary ?? UNKNOWN;
+    if (this.frames.length >= MAX_CALL_DEPTH || this.isOnStack(fn)) return fn.returnSummary ?? UNKNOWN;
     if (fn.evaluations >= MAX_EVALUATIONS_PER_FUNCTION) return fn.returnSummary ?? UNKNOWN;
     fn.evaluations++;
     const vars = new Map<string, Value>();
     const env: Env = { vars, parent: null, closure: fn.closure };
     const parameters = child(fn.node, 'parameters');
-    const positional = [...args.positional];
+    let nextPositional = 0;
     let first = true;
     for (const parameter of parameters ? namedChildren(parameters) : []) {
       let nameNode: PyNode | undefined = parameter;
@@ -640,7 +645,7 @@ export class Evaluator {
       }
       first = false;
       const keyword = args.keywords.get(name);
-      const argument = keyword ?? positional.shift();
+      const argument = keyword ?? args.positional[nextPositional++];
       if (argument) vars.set(name, argument.value);
       else vars.set(name, defaultNode ? this.evalExpr(defaultNode, { vars: new Map(), parent: null, closure: fn.closure }) : UNKNOWN);
     }
@@ -773,7 +778,8 @@ export class Evaluator {
         return this.lookup(textOf(node), env);
       case 'integer':
       case 'float': {
-        const value = Number(textOf(node).replace(/_/g, ''));
+        const text = textOf(node);
+        const value = Number(text.includes('_') ? text.replace(/_/g, '') : text);
         return Number.isFinite(value) ? { kind: 'number', value, float: node.type === 'float', node } : UNKNOWN;
       }
       case 'true':
@@ -1450,16 +1456,16 @@ export class Evaluator {
   private tensorConstructor(path: string, args: CallArguments, node: PyNode): Value | undefined {
     const created = this.createTensor(path, args, node);
     if (created?.kind !== 'tensor') return created;
-    const root = path.split('.')[0];
+    const root = rootOf(path);
     const library = root === 'numpy' ? 'numpy' : root === 'torch' ? 'torch' : root === 'jax' ? 'jax' : root === 'tensorflow' ? 'tensorflow' : undefined;
     if (library) created.facts.library = { value: library, origins: [origin(node, `${library === 'numpy' ? 'a NumPy array' : `a ${library} tensor`} created here`)] };
     return created;
   }
 
   private createTensor(path: string, args: CallArguments, node: PyNode): Value | undefined {
-    const last = path.split('.').pop()!;
-    const root = path.split('.')[0];
+    const root = rootOf(path);
     if (!ARRAY_LIBRARIES.has(root) && !ONE_HOT_FUNCTIONS.has(path)) return undefined;
+    const last = path.slice(path.lastIndexOf('.') + 1);
     const dtypeFact = (fallback: DType | undefined, at: PyNode): TensorFacts['dtype'] => explicitDtypeFact(args) ?? (fallback ? { value: fallback, origins: [origin(at, `${fallback} tensor created here`)] } : undefined);
     if (ARRAY_LIBRARIES.has(root)) {
       if (['tensor', 'as_tensor', 'array', 'asarray', 'constant', 'convert_to_tensor', 'Tensor', 'FloatTensor', 'LongTensor', 'DoubleTensor', 'IntTensor', 'from_numpy'].includes(last)) {
@@ -1657,10 +1663,11 @@ export class Evaluator {
   // ---------------------------------------------------------------- layer constructors
 
   private makeLayer(path: string, args: CallArguments, node: PyNode): LayerValue | undefined {
-    const name = path.split('.').pop()!;
-    const isTorch = path.startsWith('torch.nn.') && path.split('.').length === 3;
+    // Decided before anything is split or allocated: most calls the evaluator sees are not layer constructors.
+    const isTorch = path.startsWith('torch.nn.') && path.indexOf('.', 'torch.nn.'.length) < 0;
     const isKeras = path.startsWith('keras.layers.') || path === 'keras.Sequential' || path === 'keras.models.Sequential' || path === 'keras.Model' || path === 'keras.models.Model';
     if (!isTorch && !isKeras) return undefined;
+    const name = path.slice(path.lastIndexOf('.') + 1);
     const layer = (apply: LayerValue['apply']): LayerValue => ({ kind: 'layer', path, node, apply });
     const activationLayer = (activation: 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid', message: string): LayerValue => {
       const kind: ScoreKind = activation === 'softmax' || activation === 'sigmoid' ? 'probabilities' : 'log-probabilities';
@@ -1766,6 +1773,12 @@ export class Evaluator {
 
 /** Activation layers: dropped as a whole (from a `Sequential`, or at the call) by the softmax fixes. */
 const LAYER_ACTIVATIONS = new Set(['torch.nn.Softmax', 'torch.nn.Sigmoid', 'torch.nn.LogSoftmax', 'keras.layers.Softmax', 'keras.layers.Activation']);
+
+/** The first component of a dotted path (`torch` of `torch.nn.functional.softmax`). */
+function rootOf(path: string): string {
+  const dot = path.indexOf('.');
+  return dot < 0 ? path : path.slice(0, dot);
+}
 
 function withRemoval(layer: LayerValue, edit: NodeEdit): LayerValue {
   return {

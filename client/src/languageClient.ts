@@ -21,9 +21,9 @@ import { CONFIGURATION_SECTION } from '../../server/src/protocol';
 import { RestartPolicy } from './restartPolicy';
 
 /** The port "Attach to Server" in .vscode/launch.json attaches to. */
-export const SERVER_DEBUG_PORT = 6009;
+const SERVER_DEBUG_PORT = 6009;
 /** The client id: also makes the client read `lossLens.trace.server`. */
-export const CLIENT_ID = CONFIGURATION_SECTION;
+const CLIENT_ID = CONFIGURATION_SECTION;
 export const CLIENT_NAME = 'Loss Lens';
 export const SHOW_OUTPUT_COMMAND = 'lossLens.showOutput';
 export const RESTART_SERVER_COMMAND = 'lossLens.restartServer';
@@ -31,7 +31,7 @@ export const RESTART_SERVER_COMMAND = 'lossLens.restartServer';
 const CRASH_RESTART_LIMIT = { maxRestarts: 4, windowMs: 3 * 60_000 };
 
 /** Python documents on disk and unsaved, and Python cells of notebooks (synchronised as notebooks). */
-export const DOCUMENT_SELECTOR = [
+const DOCUMENT_SELECTOR = [
   { scheme: 'file', language: 'python' },
   { scheme: 'untitled', language: 'python' },
   // Cells: their text reaches the server through notebook synchronisation (the client sends a cell

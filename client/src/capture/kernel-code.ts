@@ -7,7 +7,7 @@
  */
 import type { LossCallSite } from '../../../server/src/analysis/types';
 
-export const CAPTURE_MARKER = 'LOSS_LENS_CAPTURE ';
+const CAPTURE_MARKER = 'LOSS_LENS_CAPTURE ';
 
 /** Canonical PyTorch loss names the kernel capture handles (Keras captures go through the helper). */
 const PYTORCH_LOSSES = ['cross_entropy', 'nll_loss', 'binary_cross_entropy', 'binary_cross_entropy_with_logits'];
@@ -16,7 +16,7 @@ const OPTION_KEYWORDS = ['weight', 'pos_weight', 'ignore_index', 'label_smoothin
 export class KernelCaptureError extends Error {}
 
 /** A Python string literal for any text (JSON's escapes are all valid in Python string literals). */
-export function pythonString(text: string): string {
+function pythonString(text: string): string {
   return JSON.stringify(text);
 }
 
@@ -31,7 +31,7 @@ export interface KernelCaptureSpec {
 }
 
 /** The callee of a call's text: what comes before its argument list. */
-export function calleeOf(callText: string): string {
+function calleeOf(callText: string): string {
   const open = callText.indexOf('(');
   return (open < 0 ? callText : callText.slice(0, open)).trim();
 }

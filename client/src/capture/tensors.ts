@@ -13,7 +13,7 @@ export type CaptureTensors = { input: HostTensor; target: HostTensor; weight?: H
 export type CaptureFileReader = (fileName: string) => Uint8Array;
 
 /** The `.npy` bytes of one tensor: inline data first, else the folder file. */
-export function tensorBytes(record: CaptureRecord, role: TensorRole, readFile?: CaptureFileReader): Uint8Array {
+function tensorBytes(record: CaptureRecord, role: TensorRole, readFile?: CaptureFileReader): Uint8Array {
   const tensor = record.tensors[role];
   if (!tensor) throw new CaptureFormatError(`the capture has no ${role} tensor`);
   if (tensor.data !== undefined) return base64ToBytes(tensor.data);

@@ -48,7 +48,7 @@ function escapeAttribute(text: string): string {
 }
 
 /** Styles in the editor's theme colours. Shared with the browser test page. */
-export const PANEL_CSS = `
+const PANEL_CSS = `
 body { font-family: var(--vscode-font-family, sans-serif); font-size: var(--vscode-font-size, 13px); color: var(--vscode-foreground, #ccc); background: var(--vscode-sideBar-background, #1e1e1e); padding: 0 10px; }
 h1 { font-size: 1.2em; margin: 0.6em 0; } h2 { font-size: 1.1em; display: inline; margin-right: 0.5em; } h3 { font-size: 1em; margin: 1em 0 0.3em; }
 .toolbar { margin: 8px 0; }

@@ -16,7 +16,7 @@ import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLos
 
 export const PANEL_VIEW_ID = 'lossLens.panel';
 export const SHOW_PANEL_COMMAND = 'lossLens.showPanel';
-export const DEFAULT_MAX_ELEMENTS = 50_000_000;
+const DEFAULT_MAX_ELEMENTS = 50_000_000;
 
 /** A capture made in the kernel for a notebook, with the bytes of its tensor files. */
 export interface KernelCapture {
@@ -235,7 +235,7 @@ async function withFullTensors(capture: PanelCapture, output: vscode.OutputChann
 }
 
 /** The Loss Lens outputs saved in the notebook's cells (what `loss_lens.capture` displayed). */
-export function capturesInOutputs(notebook: vscode.NotebookDocument, output: vscode.OutputChannel): PanelCapture[] {
+function capturesInOutputs(notebook: vscode.NotebookDocument, output: vscode.OutputChannel): PanelCapture[] {
   const captures: PanelCapture[] = [];
   const decoder = new TextDecoder();
   for (const cell of notebook.getCells()) {

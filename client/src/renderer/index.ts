@@ -14,7 +14,7 @@ function node<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, clas
   return element;
 }
 
-export function renderSummary(record: CaptureRecord, openPanel: (() => void) | undefined): HTMLElement {
+function renderSummary(record: CaptureRecord, openPanel: (() => void) | undefined): HTMLElement {
   const box = node('div', undefined, 'loss-lens-capture');
   box.style.cssText = 'font-family: var(--vscode-font-family); border-left: 3px solid var(--vscode-charts-blue, #3794ff); padding: 4px 10px;';
   const title = node('div');

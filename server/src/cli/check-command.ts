@@ -15,7 +15,7 @@ import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from 
 /** `loss-lens check` and `loss-lens fix` (see shared/spec/cli.md and docs/cli.md). */
 
 /** Per file; generous, since the CLI has no keystrokes to keep up with. Past it the report says the file was cut short. */
-export const CLI_TIME_BUDGET_MS = 10_000;
+const CLI_TIME_BUDGET_MS = 10_000;
 
 export async function runCheckCommand(argv: string[], io: CliIO): Promise<number> {
   return runCommand('check', argv, io);

@@ -15,7 +15,7 @@ import type { AnalysisReply, AnalysisRequest } from './analysis-worker';
  */
 
 /** The engine's budget (10 s in the CLI) plus room for the parse and the worker's start; `LOSS_LENS_ANALYSIS_TIMEOUT_MS` overrides. */
-export const DEFAULT_HARD_TIMEOUT_MS = 30_000;
+const DEFAULT_HARD_TIMEOUT_MS = 30_000;
 
 const WORKER_STACK_MB = 256;
 

@@ -10,7 +10,7 @@ import { describeFsError } from '../workspace/collect-files';
  */
 
 /** Larger files are reported as unreadable rather than risking the process's memory (notebooks with big outputs fit). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface ProgramFile {
   kind: 'file' | 'notebook';

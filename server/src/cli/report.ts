@@ -76,7 +76,7 @@ function oneBased(range: Range): Omit<CliLocation, 'path' | 'cell'> {
   };
 }
 
-export function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
+function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
   const diagnostic: CliDiagnostic = {
     ...cliLocation(path, finding.location),
     rule: finding.rule,

@@ -9,7 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendUnavailableError, ExternalBackend, registerExternalBackend } from './engine';
 import type { TensorFlow } from './tfjs-kernel';
 
-export const TFJS_NODE_GPU_INSTALL = 'npm install @tensorflow/tfjs-node-gpu';
+const TFJS_NODE_GPU_INSTALL = 'npm install @tensorflow/tfjs-node-gpu';
 
 /** The folder holding tfjs-backend-wasm*.wasm: next to the bundle (server/out/), or node_modules when run from source. */
 export function wasmDirectory(): string {

@@ -66,7 +66,7 @@ export function elementCount(shape: number[]): number {
 }
 
 /** `[4, 3]`, as c10 prints sizes. */
-export function formatSizes(shape: number[]): string {
+function formatSizes(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
@@ -97,7 +97,7 @@ export function toFloat64(tensor: HostTensor): Float64Array {
 }
 
 /** torch's broadcasting of two shapes, or its error message ("tensor a" is the first). */
-export function broadcastShapes(a: number[], b: number[]): number[] {
+function broadcastShapes(a: number[], b: number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
@@ -120,7 +120,7 @@ function checkInPlaceBroadcast(outShape: number[], otherShape: number[]): void {
 }
 
 /** Expands `tensor` (whose shape broadcasts to `shape`) into a dense row-major array of `shape`. */
-export function expandTo(tensor: HostTensor, shape: number[]): Float64Array {
+function expandTo(tensor: HostTensor, shape: number[]): Float64Array {
   const values = toFloat64(tensor);
   const count = elementCount(shape);
   if (sameShape(tensor.shape, shape)) return values;

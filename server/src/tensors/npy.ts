@@ -186,7 +186,7 @@ function decodeFloat16(raw: Uint8Array, count: number, littleEndian: boolean): F
   return out;
 }
 
-export function float16BitsToNumber(bits: number): number {
+function float16BitsToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;

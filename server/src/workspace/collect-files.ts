@@ -34,7 +34,7 @@ const SKIPPED_FOLDER_NAMES = new Set([
 /** Files whose presence marks a folder as a Python environment (`venv`/`virtualenv`, conda) whatever its name. */
 const ENVIRONMENT_MARKERS = ['pyvenv.cfg', 'conda-meta'];
 
-export function isAnalysableFileName(name: string): boolean {
+function isAnalysableFileName(name: string): boolean {
   return name.endsWith('.py') || name.endsWith('.ipynb');
 }
 

@@ -66,10 +66,10 @@ export interface CaptureAnalysis {
   ms: number;
 }
 
-export const MAX_UNIQUE_VALUES = 32;
+const MAX_UNIQUE_VALUES = 32;
 
 /** Turns a record and its decoded tensors into the engine's request (Keras losses mapped where PyTorch computes the same). */
-export function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
+function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
   const loss = engineLossName(record);
   return {
     loss,
@@ -314,7 +314,7 @@ function trueClassProbabilities(request: LossRequest, unweightedLosses: Float64A
   return Float64Array.from(kept);
 }
 
-export function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
+function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
   const values = toFloat(tensor);
   let min = Infinity;
   let max = -Infinity;
@@ -385,7 +385,7 @@ function norm(values: ArrayLike<number>): number {
 }
 
 /** The tensor's values as floating point (bigint and bool included), without a copy when they already are. */
-export function toFloat(tensor: HostTensor): Float32Array | Float64Array {
+function toFloat(tensor: HostTensor): Float32Array | Float64Array {
   const data = tensor.data;
   if (data instanceof Float32Array || data instanceof Float64Array) return data;
   const out = new Float64Array(data.length);

@@ -54,7 +54,7 @@ export interface InsertRequest {
 }
 
 /** `weight=torch.tensor([...])` → keyword and value; undefined for a suggestion of another form. */
-export function parseSuggestion(suggestion: string): InsertRequest | undefined {
+function parseSuggestion(suggestion: string): InsertRequest | undefined {
   const match = /^\s*(weight|pos_weight)\s*=\s*(.+?)\s*$/.exec(suggestion);
   return match ? { keyword: match[1] as InsertRequest['keyword'], code: match[2] } : undefined;
 }

@@ -3,7 +3,7 @@
  * Exit status: 0 computed, 1 a case PyTorch rejects (its message, no value), 2 usage error or unreadable file.
  */
 import { HostTensor, LossError, LossName, LossRequest, LossResult, Reduction, RuntimeCheck } from '../losses/api';
-import { intendedValue, runChecks } from '../losses/checks';
+import { intendedValue, runChecks, type IntendedValue } from '../losses/checks';
 import { BACKEND_CHOICES, BackendChoice, BackendUnavailableError, computeLoss, TENSORFLOW_JS_VERSIONS } from '../losses/engine';
 import { configureNodeBackends } from '../losses/node-backends';
 import { TensorFormatError } from '../tensors/npy';
@@ -140,8 +140,8 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
     return 1;
   }
 
-  const checks = runChecks(request, result);
   if (options.format === 'json') {
+    const checks = runChecks(request, result);
     io.stdout(JSON.stringify({
       loss: result.loss,
       reduction: result.reduction,
@@ -153,7 +153,9 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
       checks,
     }) + '\n');
   } else {
-    io.stdout(formatText(request, result, checks));
+    // The text prints the "probably meant" value the checks' messages quote: one loss pass serves both.
+    const meant = intendedValue(request);
+    io.stdout(formatText(result, runChecks(request, result, meant), meant));
   }
   return 0;
 }
@@ -172,7 +174,7 @@ function formatCheck(check: RuntimeCheck): string {
   return `${check.severity} ${check.rule}: ${check.message}\n${check.suggestion ? `    ${check.suggestion}\n` : ''}`;
 }
 
-function formatText(request: LossRequest, result: LossResult, checks: RuntimeCheck[]): string {
+function formatText(result: LossResult, checks: RuntimeCheck[], meant: IntendedValue | null): string {
   const lines: string[] = [];
   if (result.value !== null) {
     lines.push(`${result.loss} (reduction=${result.reduction}) = ${formatNumber(result.value)}`);
@@ -183,7 +185,6 @@ function formatText(request: LossRequest, result: LossResult, checks: RuntimeChe
     lines.push(`${result.loss} (reduction=none): ${values.length} values, shape [${result.shape.join(', ')}], mean ${formatNumber(mean)}`);
     lines.push(`  [${shown}${values.length > 8 ? ', ...' : ''}]`);
   }
-  const meant = intendedValue(request);
   if (meant) lines.push(`  probably meant: ${formatNumber(meant.value)} (${meant.explanation})`);
   const library = TENSORFLOW_JS_VERSIONS[result.backend] ? ` (TensorFlow.js ${TENSORFLOW_JS_VERSIONS[result.backend]})` : '';
   lines.push(`  backend: ${result.backend}${library}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);

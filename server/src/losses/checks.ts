@@ -220,8 +220,11 @@ function asFloat64IfFloat(tensor: HostTensor): HostTensor {
   return isFloating(tensor.dtype) ? asFloat64(tensor) : tensor;
 }
 
-/** The run-time checks of the catalogue on one request (and its result, for `loss-near-uniform`). */
-export function runChecks(request: LossRequest, result?: LossResult): RuntimeCheck[] {
+/**
+ * The run-time checks of the catalogue on one request (and its result, for `loss-near-uniform`). `meant` is
+ * `intendedValue(request)` when the caller has computed it already: it costs a loss pass over the input.
+ */
+export function runChecks(request: LossRequest, result?: LossResult, meant?: IntendedValue | null): RuntimeCheck[] {
   const checks: RuntimeCheck[] = [];
   const input = numbers(request.input);
   const target = numbers(request.target);
@@ -233,20 +236,21 @@ export function runChecks(request: LossRequest, result?: LossResult): RuntimeChe
     checks.push({ rule: 'non-finite-values', severity: 'error', message: `NaN or infinite values: ${where}; the loss and its gradient will be NaN or infinite` });
   }
 
-  if (isClassLoss(request)) classChecks(request, input, target, checks);
-  else binaryChecks(request, input, target, checks);
+  const intended = (): IntendedValue | null => (meant === undefined ? intendedValue(request) : meant);
+  if (isClassLoss(request)) classChecks(request, input, target, intended, checks);
+  else binaryChecks(request, input, target, intended, checks);
 
   if (result) nearUniformCheck(request, result, checks);
   return checks;
 }
 
-function classChecks(request: LossRequest, input: FloatArray, target: FloatArray, checks: RuntimeCheck[]): void {
+function classChecks(request: LossRequest, input: FloatArray, target: FloatArray, intended: () => IntendedValue | null, checks: RuntimeCheck[]): void {
   const layout = classLayout(request.input);
   if (!layout) return;
   const { classes } = layout;
   const isCrossEntropy = request.loss === 'cross_entropy';
   if (isFloating(request.input.dtype) && rowsSumToOne(input, layout)) {
-    const meant = isCrossEntropy ? intendedValue(request) : null;
+    const meant = isCrossEntropy ? intended() : null;
     checks.push({
       rule: 'input-rows-sum-to-one',
       severity: 'warning',
@@ -326,11 +330,11 @@ function countOutsideUnit(values: FloatArray): number {
   return outside;
 }
 
-function binaryChecks(request: LossRequest, input: FloatArray, target: FloatArray, checks: RuntimeCheck[]): void {
+function binaryChecks(request: LossRequest, input: FloatArray, target: FloatArray, intended: () => IntendedValue | null, checks: RuntimeCheck[]): void {
   const outside = countOutsideUnit(input);
   const inUnit = input.length > 0 && outside === 0;
   if (request.loss === 'binary_cross_entropy_with_logits' && isFloating(request.input.dtype) && inUnit) {
-    const meant = intendedValue(request);
+    const meant = intended();
     checks.push({
       rule: 'input-in-unit-interval', severity: 'warning',
       message: `every input value is in [0, 1]: a sigmoid was likely applied before binary_cross_entropy_with_logits, which applies its own; pass the raw logits${meant ? ` (${meant.explanation} gives ${formatValue(meant.value)})` : ''}`,

@@ -81,7 +81,7 @@ export function offsetAt(unit: ParsedText, position: Position): number {
 const LEAF_TYPES = new Set(['identifier', 'integer', 'float', 'true', 'false', 'none', 'string', 'escape_sequence', 'comment', 'ellipsis', 'type_conversion', 'line_continuation']);
 /** Parents whose children never fill a grammar field (statements of a block, arguments, items): no need to ask. */
 const NO_FIELD_PARENTS = new Set(['module', 'block', 'argument_list', 'expression_statement', 'list', 'tuple', 'set', 'expression_list', 'parenthesized_expression', 'string', 'concatenated_string', 'dictionary']);
-/** Shared by every leaf: leaves never get children pushed (only a node the walk descends into does). */
+/** Shared by every node without children (a node's children array is made once, complete, and never changed). */
 const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
 /** Parents whose anonymous children the analysis reads: operator tokens. */
 const KEEP_ANONYMOUS_IN = new Set(['binary_operator', 'unary_operator', 'comparison_operator', 'boolean_operator', 'augmented_assignment', 'not_operator']);
@@ -96,6 +96,10 @@ function asciiIdentifierEnd(text: string, start: number): number {
     return code > 127 ? -1 : end;
   }
   return end;
+}
+
+function isNamedNode(node: PyNode): boolean {
+  return node.named;
 }
 
 /** A tree with MISSING tokens but no ERROR node: find the missing tokens (rare, only for broken code). */
@@ -189,10 +193,24 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
     unit.hasError = tree.rootNode.hasError;
     const cursor = openWalkCursor(tree);
     try {
-      const root: PyNode = { type: typeNames[cursor.typeId()] || 'ERROR', named: true, field: null, start: cursor.startIndex(), end: cursor.endIndex(), children: [], parent: null, unit };
+      const root: PyNode = { type: typeNames[cursor.typeId()] || 'ERROR', named: true, field: null, start: cursor.startIndex(), end: cursor.endIndex(), children: NO_CHILDREN, namedChildren: undefined, parent: null, unit };
       unit.root = root;
       let current = root;
       let visited = 0;
+      // The children of the nodes on the path from the root to `current`, each node's from its `childrenStarts` entry
+      // on; a node's array is made, at its exact size, when the walk leaves it (arrays grown by `push` would each
+      // reserve room for 16 children, most nodes have two or three).
+      const pending: PyNode[] = [];
+      const childrenStarts: number[] = [0];
+      const closeChildren = (node: PyNode): void => {
+        const start = childrenStarts.pop()!;
+        if (pending.length === start) return;
+        const children = pending.slice(start);
+        pending.length = start;
+        node.children = children;
+        // All named (the common case): the named children are the same nodes, no need to filter them later.
+        if (children.every(isNamedNode)) node.namedChildren = children;
+      };
       // Depth-first with an explicit parent chain instead of recursion.
       if (cursor.gotoFirstChild()) {
         walk: for (;;) {
@@ -211,20 +229,23 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
             const end = identifierEnd > start ? identifierEnd : cursor.endIndex();
             const leaf = !named || LEAF_TYPES.has(type);
             const field = NO_FIELD_PARENTS.has(current.type) ? null : (fieldNames[cursor.fieldId()] ?? null);
-            node = { type, named, field, start, end, children: leaf ? NO_CHILDREN : [], namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };
+            node = { type, named, field, start, end, children: NO_CHILDREN, namedChildren: leaf ? NO_CHILDREN : undefined, parent: current, unit };
             if (type === 'ERROR') unit.errorNodes.push(node);
-            current.children.push(node);
+            pending.push(node);
           }
           if (node && named && !LEAF_TYPES.has(type) && cursor.gotoFirstChild()) {
+            childrenStarts.push(pending.length);
             current = node;
             continue;
           }
           while (!cursor.gotoNextSibling()) {
             if (current === root || !cursor.gotoParent()) break walk;
+            closeChildren(current);
             current = current.parent!;
           }
         }
       }
+      for (let open: PyNode | null = current; open; open = open.parent) closeChildren(open);
     } finally {
       cursor.delete();
     }

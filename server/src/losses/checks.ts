@@ -5,12 +5,7 @@
  */
 import { HostTensor, LossError, LossRequest, LossResult, RuntimeCheck } from './api';
 import { reduce, runHostKernel } from './host-kernel';
-import { elementCount, FloatArray, isFloating, planLoss, toFloat64 } from './validate';
-
-/** A tensor's values without a copy for float tensors (a copy of a [65536, 1000] input would double the memory). */
-function numbers(tensor: HostTensor): FloatArray {
-  return tensor.data instanceof Float32Array || tensor.data instanceof Float64Array ? tensor.data : toFloat64(tensor);
-}
+import { elementCount, FloatArray, floatValues, isFloating, planLoss, toFloat64 } from './validate';
 
 /** Slack for "sums to one" and "is an integer": float32 softmax rows are off by a few ulps. */
 const SUM_TOLERANCE = 1e-3;
@@ -120,7 +115,7 @@ export function targetClasses(request: LossRequest): TargetClasses | null {
   const { batch, classes, inner } = layout;
   const counts = new Float64Array(classes);
   const elementClass = new Int32Array(batch * inner).fill(-1);
-  const target = numbers(request.target);
+  const target = floatValues(request.target);
   const ignoreIndex = request.ignoreIndex ?? -100;
   if (sameShape(request.input.shape, request.target.shape)) {
     for (let n = 0; n < batch; n++) {
@@ -189,7 +184,7 @@ export interface IntendedValue {
 export function intendedValue(request: LossRequest): IntendedValue | null {
   const reduction = request.reduction ?? 'mean';
   if (reduction === 'none' || !isFloating(request.input.dtype)) return null;
-  const values = numbers(request.input);
+  const values = floatValues(request.input);
   try {
     if (request.loss === 'cross_entropy') {
       const layout = classLayout(request.input);
@@ -226,8 +221,8 @@ function asFloat64IfFloat(tensor: HostTensor): HostTensor {
  */
 export function runChecks(request: LossRequest, result?: LossResult, meant?: IntendedValue | null): RuntimeCheck[] {
   const checks: RuntimeCheck[] = [];
-  const input = numbers(request.input);
-  const target = numbers(request.target);
+  const input = floatValues(request.input);
+  const target = floatValues(request.target);
 
   const badInput = isFloating(request.input.dtype) ? countNonFinite(input) : 0;
   const badTarget = isFloating(request.target.dtype) ? countNonFinite(target) : 0;

@@ -79,10 +79,12 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((dim, i) => dim === b[i]);
 }
 
-/** A float tensor's values as the kernels read them (float16 arrives as Float32Array values already). */
-function floatData(tensor: HostTensor): FloatArray {
-  if (tensor.data instanceof Float32Array || tensor.data instanceof Float64Array) return tensor.data;
-  return Float64Array.from(tensor.data as ArrayLike<number>);
+/**
+ * A tensor's values as the kernels, checks and panel read them: float tensors without a copy (float16 arrives as
+ * Float32Array values already; a copy of a [65536, 1000] input would double the memory), others as float64.
+ */
+export function floatValues(tensor: HostTensor): FloatArray {
+  return tensor.data instanceof Float32Array || tensor.data instanceof Float64Array ? tensor.data : toFloat64(tensor);
 }
 
 /** Any tensor's values as float64 numbers (int64 included; class indices fit easily). */
@@ -170,7 +172,7 @@ function planClassLoss(request: LossRequest, reduction: Reduction): ClassLossPla
   const batch = rank === 1 ? 1 : input.shape[0];
   const inner = elementCount(input.shape.slice(2));
   const base = {
-    family: 'class' as const, loss: request.loss as 'cross_entropy' | 'nll_loss', input: floatData(input), batch, classes, inner,
+    family: 'class' as const, loss: request.loss as 'cross_entropy' | 'nll_loss', input: floatValues(input), batch, classes, inner,
     ignoreIndex, reduction, inputDType: input.dtype,
   };
 
@@ -184,7 +186,7 @@ function planClassLoss(request: LossRequest, reduction: Reduction): ClassLossPla
     }
     if (smoothing > 1) throw new LossError(`label_smoothing must be between 0.0 and 1.0. Got: ${formatPythonFloat(smoothing)}`);
     return {
-      ...base, targetKind: 'probability', targetIndex: null, targetProbability: floatData(target),
+      ...base, targetKind: 'probability', targetIndex: null, targetProbability: floatValues(target),
       weight: weight ? toFloat64(weight) : null, labelSmoothing: Math.max(smoothing, 0),
       outShape: rank === 1 ? [] : [input.shape[0], ...input.shape.slice(2)],
       resultDType: resultDType(input.dtype, target.dtype, weight?.dtype),
@@ -259,13 +261,13 @@ function planBinaryLoss(request: LossRequest, reduction: Reduction): BinaryLossP
     if (target.dtype !== input.dtype) {
       throw new LossError(`Found dtype ${TORCH_DTYPE[target.dtype]} but expected ${TORCH_DTYPE[input.dtype]}`);
     }
-    const values = floatData(input);
+    const values = floatValues(input);
     for (let i = 0; i < values.length; i++) {
       const p = values[i];
       if (!(p >= 0 && p <= 1)) throw new LossError('all elements of input should be between 0 and 1');
     }
     return {
-      family: 'binary', loss, input: values, target: floatData(target), weight: expandedWeight, posWeight: null,
+      family: 'binary', loss, input: values, target: floatValues(target), weight: expandedWeight, posWeight: null,
       reduction, outShape: input.shape, inputDType: input.dtype, resultDType: resultDType(input.dtype, weight?.dtype),
     };
   }
@@ -291,7 +293,7 @@ function planBinaryLoss(request: LossRequest, reduction: Reduction): BinaryLossP
     expandedWeight = expandTo(weight, input.shape);
   }
   return {
-    family: 'binary', loss, input: floatData(input), target: floatData(target), weight: expandedWeight, posWeight: expandedPosWeight,
+    family: 'binary', loss, input: floatValues(input), target: floatValues(target), weight: expandedWeight, posWeight: expandedPosWeight,
     reduction, outShape: input.shape, inputDType: input.dtype,
     resultDType: resultDType(input.dtype, target.dtype, weight?.dtype, posWeight?.dtype),
   };

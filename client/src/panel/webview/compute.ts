@@ -9,6 +9,7 @@
 import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
+import { floatValues, isFloating } from '../../../../server/src/losses/validate';
 import { computeLoss, runChecks, targetClasses, type BackendChoice } from './engine';
 
 export interface TensorStats {
@@ -194,9 +195,9 @@ interface Correction {
 
 function correctionFor(request: LossRequest, rules: readonly string[], configuredFailed: boolean): Correction | undefined {
   const has = (rule: string): boolean => rules.includes(rule);
-  const input = toFloat(request.input);
+  const input = floatValues(request.input);
   // log and logit below need probabilities: a finding about the code does not make a stale capture one.
-  const probabilities = isFloatingPoint(request.input) && allInUnitInterval(input);
+  const probabilities = isFloating(request.input.dtype) && allInUnitInterval(input);
   if (probabilities && (request.loss === 'cross_entropy' || request.loss === 'nll_loss') && (has('input-rows-sum-to-one') || has('softmax-before-cross-entropy'))) {
     // Probabilities p went where logits belong. log p are logits of the same distribution (softmax(log p) = p).
     const logits = map(input, (p) => Math.log(p));
@@ -206,7 +207,7 @@ function correctionFor(request: LossRequest, rules: readonly string[], configure
       rule: has('softmax-before-cross-entropy') ? 'softmax-before-cross-entropy' : 'input-rows-sum-to-one',
       request: { ...request, loss: 'cross_entropy', input: { dtype: request.input.dtype === 'float64' ? 'float64' : 'float32', shape: request.input.shape, data: logits } },
       // Through the softmax that made p: dL/dz_c = p_c (g_c - sum_k p_k g_k), along the class axis.
-      configuredLogitGradientNorm: (gradient) => softmaxBackwardNorm(input, toFloat(gradient), request.input.shape, classAxis),
+      configuredLogitGradientNorm: (gradient) => softmaxBackwardNorm(input, floatValues(gradient), request.input.shape, classAxis),
     };
   }
   const sigmoidApplied = has('input-in-unit-interval') || has('sigmoid-before-bce-with-logits');
@@ -219,7 +220,7 @@ function correctionFor(request: LossRequest, rules: readonly string[], configure
       request: { ...request, loss: 'binary_cross_entropy_with_logits', input: { dtype: request.input.dtype === 'float64' ? 'float64' : 'float32', shape: request.input.shape, data: logits } },
       // Through the sigmoid that made p: dL/dz = g p (1 - p).
       configuredLogitGradientNorm: (gradient) => {
-        const g = toFloat(gradient);
+        const g = floatValues(gradient);
         let sum = 0;
         for (let i = 0; i < g.length; i++) {
           const value = g[i] * input[i] * (1 - input[i]);
@@ -235,7 +236,7 @@ function correctionFor(request: LossRequest, rules: readonly string[], configure
       title: 'BCE with logits on the same scores, which are logits',
       rule: has('logits-to-probability-loss') ? 'logits-to-probability-loss' : 'input-outside-unit-interval',
       request: { ...request, loss: 'binary_cross_entropy_with_logits' },
-      configuredLogitGradientNorm: (gradient) => norm(toFloat(gradient)),
+      configuredLogitGradientNorm: (gradient) => norm(floatValues(gradient)),
     };
   }
   return undefined;
@@ -249,7 +250,7 @@ function classTable(request: LossRequest, elementLosses: Float64Array, unweighte
     if (!truth) return []; // a scalar input has no class axis (PyTorch rejects it)
     // The true class of each element as the engine's checks read it; the predicted class is the input's argmax.
     const { classes: classCount, inner, elementClass } = truth;
-    const scores = toFloat(input);
+    const scores = floatValues(input);
     const rows = Array.from({ length: classCount }, (_, index) => ({ index, count: 0, lossSum: 0, probabilitySum: 0, hits: 0 }));
     let counted = 0;
     for (let element = 0; element < elementClass.length; element++) {
@@ -281,7 +282,7 @@ function classTable(request: LossRequest, elementLosses: Float64Array, unweighte
   // Binary losses: one row per output column (axis 1; the whole tensor is one output when rank < 2).
   const outputs = input.shape.length >= 2 ? input.shape[1] : 1;
   const inner = input.shape.slice(2).reduce((product, size) => product * size, 1);
-  const targetValues = toFloat(target);
+  const targetValues = floatValues(target);
   const rows = Array.from({ length: outputs }, (_, index) => ({ index, count: 0, positives: 0, lossSum: 0, probabilitySum: 0 }));
   for (let i = 0; i < targetValues.length; i++) {
     const row = rows[input.shape.length >= 2 ? Math.floor(i / inner) % outputs : 0];
@@ -305,7 +306,7 @@ function classTable(request: LossRequest, elementLosses: Float64Array, unweighte
 function trueClassProbabilities(request: LossRequest, unweightedLosses: Float64Array): Float64Array {
   const ignoreIndex = request.ignoreIndex ?? -100;
   const indexTargets = (request.loss === 'cross_entropy' || request.loss === 'nll_loss') && request.target.shape.length !== request.input.shape.length;
-  const target = indexTargets ? toFloat(request.target) : undefined;
+  const target = indexTargets ? floatValues(request.target) : undefined;
   const kept: number[] = [];
   for (let i = 0; i < unweightedLosses.length; i++) {
     if (target && target[i] === ignoreIndex) continue;
@@ -315,7 +316,7 @@ function trueClassProbabilities(request: LossRequest, unweightedLosses: Float64A
 }
 
 function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
-  const values = toFloat(tensor);
+  const values = floatValues(tensor);
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
@@ -369,10 +370,6 @@ function softmaxBackwardNorm(probabilities: ArrayLike<number>, gradient: ArrayLi
   return Math.sqrt(sum);
 }
 
-function isFloatingPoint(tensor: HostTensor): boolean {
-  return tensor.dtype === 'float16' || tensor.dtype === 'float32' || tensor.dtype === 'float64';
-}
-
 function allInUnitInterval(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) return false;
   return true;
@@ -382,15 +379,6 @@ function norm(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
   return Math.sqrt(sum);
-}
-
-/** The tensor's values as floating point (bigint and bool included), without a copy when they already are. */
-function toFloat(tensor: HostTensor): Float32Array | Float64Array {
-  const data = tensor.data;
-  if (data instanceof Float32Array || data instanceof Float64Array) return data;
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
-  return out;
 }
 
 function map(values: Float32Array | Float64Array, transform: (value: number) => number): Float32Array | Float64Array {

@@ -32,6 +32,12 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
   private pendingFocus: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The capture folders read for sampled saved captures, by capture id and folder: a refresh comes with every
+   * notebook edit and diagnostics change, and the folder (named by the capture's unique id) holds the largest
+   * bytes the panel reads. Only the active notebook's are kept.
+   */
+  private fullCaptures = new Map<string, PanelCapture>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -146,7 +152,9 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       return;
     }
     const { calls, notice } = await this.lossCalls(notebook);
-    const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output)));
+    const readFolders = this.fullCaptures;
+    this.fullCaptures = new Map();
+    const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output, readFolders, this.fullCaptures)));
     const captures = [...saved, ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
     for (const capture of captures) capture.callId ??= matchCall(capture, calls);
     await this.post({
@@ -215,16 +223,30 @@ export function maxElements(): number {
  * A saved capture whose inline copy was cut to its first rows, with the whole tensors when its capture
  * folder is still on this machine (the helper wrote it there) and the workspace is trusted; else as is.
  */
-async function withFullTensors(capture: PanelCapture, output: vscode.OutputChannel): Promise<PanelCapture> {
+async function withFullTensors(
+  capture: PanelCapture,
+  output: vscode.OutputChannel,
+  readBefore: ReadonlyMap<string, PanelCapture>,
+  readNow: Map<string, PanelCapture>,
+): Promise<PanelCapture> {
   const { record } = capture;
   const sampled = Object.values(record.tensors).some((tensor) => tensor?.sampled);
   if (!sampled || !record.folder || !vscode.workspace.isTrusted) return capture;
+  const key = `${record.id}\0${record.folder}`;
+  const known = readBefore.get(key);
+  if (known) {
+    readNow.set(key, known);
+    return { ...known, cell: capture.cell };
+  }
   try {
     const full = await readCaptureFolder(vscode.Uri.file(record.folder));
     // The folder must be this capture's: same id, and it must hold the shapes the inline copy was cut from.
     const matches = full.record.id === record.id && (['input', 'target'] as const).every((role) =>
       (record.tensors[role].sampled?.originalShape ?? record.tensors[role].shape).join() === full.record.tensors[role].shape.join());
-    if (matches) return { ...full, cell: capture.cell };
+    if (matches) {
+      readNow.set(key, full);
+      return { ...full, cell: capture.cell };
+    }
     output.appendLine(`Loss Lens: the folder of capture ${record.id} holds other tensors; using the inline copy`);
   } catch (error) {
     if (!(error instanceof vscode.FileSystemError)) {

@@ -25,7 +25,6 @@ export interface ChunkingOptions {
 export const DEFAULT_CHUNKING: ChunkingOptions = { minLines: 1000, startsPerChunk: 16 };
 
 const CONTINUATION = /^(else|elif|except|finally)\b/;
-const STATEMENT_START = /^[A-Za-z_@]/;
 
 /** FNV-1a over the line's text: a stable, position-independent choice among candidates. */
 function lineHash(line: string): number {
@@ -37,59 +36,76 @@ function lineHash(line: string): number {
   return hash >>> 0;
 }
 
+const BACKSLASH = 0x5c;
+const HASH = 0x23;
+const AT = 0x40;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+const CARRIAGE_RETURN = 0x0d;
+/** A line with code: something other than whitespace before any comment (`\s` is what `trim` strips). */
+const CODE_LINE = /^\s*[^\s#]/;
+
+function isStatementStartChar(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f || code === AT;
+}
+
 /**
  * The lines where a top-level statement certainly starts (0-based; line 0 excluded). Returns undefined
  * when the scan does not end in a clean state (an unclosed bracket or string): the file is then not split.
+ * Runs on every edit of a large file, hence character codes rather than one-character strings.
  */
 export function statementStartLines(text: string): number[] | undefined {
   const starts: number[] = [];
   let depth = 0;
-  /** The open string's quote ('"', "'", '"""' or "'''"), if inside one. */
-  let quote: string | undefined;
+  /** The open string's quote character code (0: not inside a string) and whether it is a triple quote. */
+  let quote = 0;
+  let tripleQuote = false;
   let continued = false;
-  let previousCodeLine = '';
+  /** Whether the last line with code began with a decorator's `@`. */
+  let afterDecorator = false;
   let lineStart = 0;
   let line = 0;
   while (lineStart <= text.length) {
     const newline = text.indexOf('\n', lineStart);
-    const lineEnd = newline < 0 ? text.length : newline;
-    const content = text.slice(lineStart, lineEnd).replace(/\r$/, '');
-    if (line > 0 && depth === 0 && quote === undefined && !continued && STATEMENT_START.test(content) && !CONTINUATION.test(content) && !previousCodeLine.startsWith('@')) {
+    let lineEnd = newline < 0 ? text.length : newline;
+    if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === CARRIAGE_RETURN) lineEnd--;
+    const content = text.slice(lineStart, lineEnd);
+    if (line > 0 && depth === 0 && quote === 0 && !continued && isStatementStartChar(content.charCodeAt(0)) && !CONTINUATION.test(content) && !afterDecorator) {
       starts.push(line);
     }
     continued = false;
     for (let index = 0; index < content.length; index++) {
-      const char = content[index];
-      if (quote !== undefined) {
-        if (char === '\\') {
+      const code = content.charCodeAt(index);
+      if (quote !== 0) {
+        if (code === BACKSLASH) {
           index++;
-        } else if (content.startsWith(quote, index)) {
-          index += quote.length - 1;
-          quote = undefined;
+        } else if (code === quote && (!tripleQuote || (content.charCodeAt(index + 1) === quote && content.charCodeAt(index + 2) === quote))) {
+          if (tripleQuote) index += 2;
+          quote = 0;
         }
         continue;
       }
-      if (char === '#') break;
-      if (char === '"' || char === "'") {
-        const triple = content.startsWith(char.repeat(3), index);
-        quote = triple ? char.repeat(3) : char;
-        index += quote.length - 1;
-      } else if (char === '(' || char === '[' || char === '{') {
+      if (code === HASH) break;
+      if (code === DOUBLE_QUOTE || code === SINGLE_QUOTE) {
+        quote = code;
+        tripleQuote = content.charCodeAt(index + 1) === code && content.charCodeAt(index + 2) === code;
+        if (tripleQuote) index += 2;
+      } else if (code === 0x28 || code === 0x5b || code === 0x7b) {
         depth++;
-      } else if (char === ')' || char === ']' || char === '}') {
+      } else if (code === 0x29 || code === 0x5d || code === 0x7d) {
         depth = Math.max(0, depth - 1);
-      } else if (char === '\\' && index === content.length - 1) {
+      } else if (code === BACKSLASH && index === content.length - 1) {
         continued = true;
       }
     }
     // A one-quote string cannot span lines (without a continuation): recover as the tokenizer would.
-    if (quote !== undefined && quote.length === 1 && !content.endsWith('\\')) quote = undefined;
-    if (quote === undefined && content.trim().length > 0 && !content.trimStart().startsWith('#')) previousCodeLine = content;
+    if (quote !== 0 && !tripleQuote && content.charCodeAt(content.length - 1) !== BACKSLASH) quote = 0;
+    if (quote === 0 && CODE_LINE.test(content)) afterDecorator = content.charCodeAt(0) === AT;
     if (newline < 0) break;
     lineStart = newline + 1;
     line++;
   }
-  return depth === 0 && quote === undefined ? starts : undefined;
+  return depth === 0 && quote === 0 ? starts : undefined;
 }
 
 /** A file's program as the engine gets it: the units and the file line each starts at. */

@@ -167,6 +167,20 @@ describe('panel webview in headless Chromium', { skip }, () => {
         const inputRow = await page.page.locator('[data-testid="tensor-stats"] tr[data-role="input"] td').allInnerTexts();
         assert.equal(inputRow[2], '[512, 40]');
       });
+
+      it('shows the same analysis again when the host re-sends the capture (it does on every notebook edit)', async () => {
+        const example = softmax();
+        const lossCall = call(example, 'cross_entropy', 'criterion(probabilities, labels)', []);
+        const badges: string[] = [];
+        for (let sent = 0; sent < 2; sent++) {
+          await page.send(showMessage(example, lossCall));
+          await analysed(page);
+          badges.push(await page.page.locator('[data-testid="backend-badge"]').innerText());
+        }
+        // The badge carries the engine time: a recomputation would (almost always) show another.
+        assert.equal(badges[1], badges[0]);
+        assert.equal(await page.page.locator('[data-testid="sampled-note"]').count(), 0, 'the whole tensors, not the sampled analysis before');
+      });
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import { decodeCaptureTensors } from '../../capture/tensors';
 import { limitElements } from '../../capture/sample';
-import { describeCapture } from '../../capture/record';
+import { describeCapture, TENSOR_ROLES } from '../../capture/record';
 import { parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
 import { analyseCapture, type CaptureAnalysis } from './compute';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
@@ -62,9 +62,26 @@ function callOf(capture: PanelCapture, calls: PanelLossCall[]): PanelLossCall | 
   return calls.find((call) => call.id === capture.callId);
 }
 
-async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
+/**
+ * What an analysis depends on: the capture (its id is unique; the shapes and the source of the bytes tell a
+ * sampled inline copy from the folder's whole tensors), the element limit, the backend and the findings.
+ */
+function analysisKey(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): string {
+  const tensors = TENSOR_ROLES.map((role) => {
+    const tensor = capture.record.tensors[role];
+    return tensor ? `${role}:${tensor.shape.join('x')}:${capture.files?.[role] ? 'file' : 'inline'}` : '';
+  });
+  return JSON.stringify([capture.record.id, tensors, maxElements, state.backend, call?.findings ?? []]);
+}
+
+/** The last analysis shown: the host sends the same captures again on every notebook edit and diagnostics change. */
+let lastAnalysis: { key: string; analysis: CaptureAnalysis; note: string | undefined } | undefined;
+
+async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<{ analysis: CaptureAnalysis; note: string | undefined }> {
+  const key = analysisKey(capture, call, maxElements);
+  if (lastAnalysis?.key === key) return lastAnalysis;
   const decoded = decodeCaptureTensors(capture.record, (file) => {
-    const role = (['input', 'target', 'weight', 'posWeight'] as const).find((name) => capture.record.tensors[name]?.file === file);
+    const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
     const bytes = role ? capture.files?.[role] : undefined;
     if (!bytes) throw new Error(`the host sent no bytes for ${file}`);
     return bytes;
@@ -80,9 +97,15 @@ async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | und
     fallbackNote = `${error.message}; computed with the automatic choice instead.`;
     analysis = await analyseCapture(capture.record, limited.tensors, 'auto', call?.findings ?? []);
   }
+  lastAnalysis = { key, analysis, note: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined };
+  return lastAnalysis;
+}
+
+async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
+  const { analysis, note } = await analyse(capture, call, maxElements);
   return renderAnalysis(capture.record, analysis, {
     call,
-    sampledNote: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined,
+    sampledNote: note,
     onInsert: call ? (insert) => vscode.postMessage({ type: 'insertCode', callId: call.id, keyword: insert.keyword, code: insert.code }) : undefined,
   });
 }

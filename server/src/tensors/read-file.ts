@@ -3,6 +3,7 @@
  */
 import * as fs from 'node:fs';
 import type { HostTensor } from '../losses/api';
+import { describeFsError } from '../workspace/collect-files';
 import { TensorFormatError } from './npy';
 import { parseTensorFile } from './npz';
 
@@ -23,9 +24,7 @@ export function readTensorArgument(argument: string): HostTensor {
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code === 'EACCES' ? 'permission denied' : String(error);
-    throw new TensorFileError(`cannot read ${file}: ${reason}`);
+    throw new TensorFileError(`cannot read ${file}: ${describeFsError(error)}`);
   }
   try {
     return parseTensorFile(bytes, member);

@@ -66,7 +66,16 @@ export function registerWasmModule(moduleOptions: object): void {
   exports = { module, transferBuffer: module._ts_init() };
 }
 
-/** The public cursor behind the `WalkCursor` interface. */
+/** Whether `openWalkCursor` calls the wasm exports directly (false: every cursor call marshals, the copy is slower). */
+export function directCursorAvailable(): boolean {
+  return exports !== undefined;
+}
+
+/** A cursor at the tree's root through web-tree-sitter's public `TreeCursor` (the fallback; tests compare the two). */
+export function openPublicWalkCursor(tree: Tree): WalkCursor {
+  return publicCursor(tree.walk());
+}
+
 function publicCursor(cursor: TreeCursor): WalkCursor {
   return {
     typeId: () => cursor.nodeTypeId,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type CaptureRecord } from '../../client/src/capture/record';
 import type { CaptureTensors } from '../../client/src/capture/tensors';
 import { analyseCapture } from '../../client/src/panel/webview/compute';
+import { BackendUnavailableError } from '../../server/src/losses/engine';
 
 function record(loss: CaptureRecord['loss']): CaptureRecord {
   return {
@@ -36,5 +37,11 @@ describe('panel analysis: corrections from findings', () => {
     assert.equal(analysis.corrected, undefined);
     assert.ok(Number.isFinite(analysis.result!.value!));
     assert.equal(analysis.classes.reduce((total, row) => total + row.count, 0), 4);
+  });
+});
+
+describe('panel analysis: backends', () => {
+  it('a backend missing here rejects with BackendUnavailableError (the webview then falls back to auto), not as PyTorch\'s error', async () => {
+    await assert.rejects(analyseCapture(record('binary_cross_entropy_with_logits'), tensors(scores, multiHot), 'webgpu'), BackendUnavailableError);
   });
 });

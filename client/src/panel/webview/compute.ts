@@ -9,6 +9,7 @@
 import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
+import { BackendUnavailableError } from '../../../../server/src/losses/engine';
 import { floatValues, isFloating } from '../../../../server/src/losses/validate';
 import { computeLoss, runChecks, targetClasses, type BackendChoice } from './engine';
 
@@ -130,6 +131,8 @@ export async function analyseCapture(
   try {
     result = await run(request);
   } catch (failure) {
+    // A backend this webview lacks is not PyTorch's error: the caller retries with the automatic choice.
+    if (failure instanceof BackendUnavailableError) throw failure;
     error = failure instanceof Error ? failure.message : String(failure);
   }
   const checks: RuntimeCheck[] = runChecks(request, result);

@@ -235,7 +235,14 @@ export function runChecks(request: LossRequest, result?: LossResult, meant?: Int
   if (isClassLoss(request)) classChecks(request, input, target, intended, checks);
   else binaryChecks(request, input, target, intended, checks);
 
-  if (result) nearUniformCheck(request, result, checks);
+  if (result) checks.push(...resultChecks(request, result));
+  return checks;
+}
+
+/** The checks that need the computed loss (`loss-near-uniform`): `runChecks(request, result)` ends with these. */
+export function resultChecks(request: LossRequest, result: LossResult): RuntimeCheck[] {
+  const checks: RuntimeCheck[] = [];
+  nearUniformCheck(request, result, checks);
   return checks;
 }
 

@@ -11,7 +11,7 @@ import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
 import { floatValues, isFloating } from '../../../../server/src/losses/validate';
-import { computeLoss, runChecks, targetClasses, type BackendChoice } from './engine';
+import { computeLoss, resultChecks, runChecks, targetClasses, type BackendChoice } from './engine';
 
 export interface TensorStats {
   dtype: string;
@@ -126,22 +126,31 @@ export async function analyseCapture(
     return result;
   };
 
+  // The checks that select a correction do not need the loss (only `loss-near-uniform`, added below, does).
+  const requestChecks = runChecks(request);
+  const rules = requestChecks.map((check) => check.rule).concat(findings);
+  let correction = correctionFor(request, rules, false);
+
   let result: LossResult | undefined;
+  let configuredGradient: HostTensor | undefined;
   let error: string | undefined;
   try {
-    result = await run(request);
+    // Gradients only when there is something to compare them with (each is a pass and an input-sized array);
+    // then in the same engine call as the value.
+    const { gradient, ...configured } = await run(correction ? { ...request, withGradient: true } : request);
+    result = configured;
+    configuredGradient = gradient;
   } catch (failure) {
     // A backend this webview lacks is not PyTorch's error: the caller retries with the automatic choice.
     if (failure instanceof BackendUnavailableError) throw failure;
     error = failure instanceof Error ? failure.message : String(failure);
+    // sigmoid-then-bce's correction is the one that needs the configured loss to run: without it another may apply.
+    if (correction?.rule === 'sigmoid-then-bce') correction = correctionFor(request, rules, true);
   }
-  const checks: RuntimeCheck[] = runChecks(request, result);
-  const correction = correctionFor(request, checks.map((check) => check.rule).concat(findings), result === undefined);
+  const checks: RuntimeCheck[] = result ? requestChecks.concat(resultChecks(request, result)) : requestChecks;
 
   let corrected: CorrectedVariant | undefined;
   if (correction) {
-    // Gradients only when there is something to compare them with: each is a pass and an input-sized array.
-    const configuredGradient = result ? (await run({ ...request, withGradient: true })).gradient : undefined;
     const correctedResult = await run({ ...correction.request, withGradient: true });
     const configuredNorm = configuredGradient ? correction.configuredLogitGradientNorm(configuredGradient) : null;
     const correctedNorm = correctedResult.gradient ? norm(correctedResult.gradient.data as Float32Array) : null;

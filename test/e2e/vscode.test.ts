@@ -95,6 +95,16 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       .map((line) => Number.parseInt(line.trim(), 10));
   }
 
+  /** The pid of the language server once exactly one runs that is none of `previous` (a restart's new one). */
+  async function singleServerPid(what: string, previous: Iterable<number> = []): Promise<number> {
+    const excluded = new Set(previous);
+    const [pid] = await waitUntil(what, async () => {
+      const pids = serverPids();
+      return pids.length === 1 && !excluded.has(pids[0]!) ? pids : undefined;
+    });
+    return pid!;
+  }
+
   before(async () => {
     ensureCodeServer();
     const vsix = ensureVsix();
@@ -259,19 +269,13 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
 
   it('"Loss Lens: Restart Server" starts a fresh server that reports again', { timeout: 120_000 }, async () => {
     await withFailureScreenshot('restart-command', async () => {
-      const [pid] = await waitUntil('the language server process', async () => {
-        const pids = serverPids();
-        return pids.length === 1 ? pids : undefined;
-      });
+      const pid = await singleServerPid('the language server process');
       await workbench.openFile('suppressed.py');
       const editor = workbench.textEditor();
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
       const countBefore = await waitUntil('the status bar to count the findings', () => workbench.statusBarCount());
       await workbench.runCommand('Loss Lens: Restart Server');
-      await waitUntil('a new language server process', async () => {
-        const pids = serverPids();
-        return pids.length === 1 && pids[0] !== pid ? pids : undefined;
-      });
+      await singleServerPid('a new language server process', [pid]);
       await waitUntil('the restarted server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
     });
@@ -279,10 +283,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
 
   it('restarts the server after it crashes, says so, and reports again', { timeout: 180_000 }, async () => {
     await withFailureScreenshot('crash-restart', async () => {
-      const [pid] = await waitUntil('the language server process', async () => {
-        const pids = serverPids();
-        return pids.length === 1 ? pids : undefined;
-      });
+      const pid = await singleServerPid('the language server process');
       // suppressed.py (open from the previous test, or opened here) has one finding.
       await workbench.openFile('suppressed.py');
       const editor = workbench.textEditor();
@@ -292,12 +293,9 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
         const count = await workbench.statusBarCount();
         return count !== undefined && count > 0 ? count : undefined;
       });
-      process.kill(pid!, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       await workbench.page.locator('.notifications-toasts', { hasText: 'stopped unexpectedly and is being restarted' }).first().waitFor({ timeout: 30_000 });
-      const [restartedPid] = await waitUntil('a new language server process', async () => {
-        const pids = serverPids();
-        return pids.length === 1 && pids[0] !== pid ? pids : undefined;
-      });
+      const restartedPid = await singleServerPid('a new language server process', [pid]);
       assert.notEqual(restartedPid, pid);
       await waitUntil('the restarted server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
@@ -334,12 +332,9 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       const seen = new Set<number>(serverPids());
       await workbench.runCommand('Loss Lens: Restart Server');
       const nextServer = async () => {
-        const [pid] = await waitUntil('a new language server process', async () => {
-          const pids = serverPids();
-          return pids.length === 1 && !seen.has(pids[0]!) ? pids : undefined;
-        });
-        seen.add(pid!);
-        return pid!;
+        const pid = await singleServerPid('a new language server process', seen);
+        seen.add(pid);
+        return pid;
       };
       let pid = await nextServer();
       await waitUntil('the status bar to count the findings', async () => ((await workbench.statusBarCount()) ?? 0) > 0);

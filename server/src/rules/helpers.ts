@@ -1,5 +1,5 @@
 import { factsOf, type LossCallFacts, type NodeEdit, type Origin, type TensorFacts } from '../analysis/values';
-import { child, namedChildren, textOf } from '../parse/tree';
+import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
 
 /** Shared helpers for rules: naming the loss in messages and building common fixes from facts. */
 
@@ -17,10 +17,44 @@ export function targetFacts(site: LossCallFacts): TensorFacts {
   return site.target ? factsOf(site.target.value) : {};
 }
 
-/** The edits that undo every origin (drop each softmax), or undefined when one of them cannot be undone. */
-export function removalEdits(origins: readonly Origin[]): NodeEdit[] | undefined {
+/**
+ * The edits that undo every origin (drop each softmax), or undefined when one of them cannot be undone, or when undoing
+ * it would change other code: an activation bound to a variable (`probabilities = torch.sigmoid(model(x))`) that is
+ * also read elsewhere than in the loss input (a `probabilities > 0.5` accuracy check) must stay where it is.
+ */
+export function removalEdits(origins: readonly Origin[], lossInput: PyNode, units: readonly ParsedText[]): NodeEdit[] | undefined {
   if (origins.length === 0 || origins.some((o) => !o.removal)) return undefined;
+  if (origins.some((o) => boundVariableHasOtherReaders(o.node, lossInput, units))) return undefined;
   return origins.flatMap((o) => o.removal!);
+}
+
+/**
+ * True when `name = <activation>` binds a name that is read in its scope (the enclosing function, or the whole program
+ * at module level) other than in the loss input or by a `return name` that carries it to the loss.
+ * Tree nodes, not text: comments and strings that mention the name do not count.
+ */
+function boundVariableHasOtherReaders(activation: PyNode, lossInput: PyNode, units: readonly ParsedText[]): boolean {
+  const assignment = activation.parent;
+  if (assignment?.type !== 'assignment' || child(assignment, 'right') !== activation) return false;
+  const target = child(assignment, 'left');
+  if (target?.type !== 'identifier') return false;
+  const name = textOf(target);
+  let scope: PyNode | null = assignment;
+  while (scope && scope.type !== 'function_definition') scope = scope.parent;
+  const pending = scope ? [scope] : units.map((unit) => unit.root);
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node === lossInput || node === target) continue;
+    if (node.type === 'identifier') {
+      // Not reads: member and keyword names, plain rebindings (`out = ...` on another branch), `return name`.
+      const isMemberOrKeyword = node.field === 'attribute' || node.field === 'name';
+      const isRebinding = node.field === 'left' && node.parent?.type === 'assignment';
+      if (!isMemberOrKeyword && !isRebinding && node.parent?.type !== 'return_statement' && textOf(node) === name) return true;
+      continue;
+    }
+    pending.push(...node.children);
+  }
+  return false;
 }
 
 /** Replaces the last name of a callee (`nn.BCELoss` → `nn.BCEWithLogitsLoss`, `F.nll_loss` → `F.cross_entropy`). */

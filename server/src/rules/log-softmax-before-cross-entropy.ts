@@ -29,7 +29,7 @@ export const logSoftmaxBeforeCrossEntropy: Rule = {
         if (rename) edits = [rename];
       }
       if (!edits) {
-        edits = removalEdits(score.origins);
+        edits = removalEdits(score.origins, site.inputReportNode, facts.units);
         title = 'Drop the log_softmax and pass the logits';
       }
       report({

@@ -15,7 +15,7 @@ export const sigmoidBeforeBceWithLogits: Rule = {
       if (site.spec.normalization !== 'sigmoid' || site.expects !== 'logits') continue;
       const score = inputFacts(site).score;
       if (score?.value !== 'probabilities' || score.activation !== 'sigmoid') continue;
-      const edits = removalEdits(score.origins);
+      const edits = removalEdits(score.origins, site.inputReportNode, facts.units);
       report({
         node: site.inputReportNode,
         framework: site.spec.framework,

@@ -16,7 +16,7 @@ export const sigmoidThenBce: Rule = {
       if (site.spec.canonical !== 'binary_cross_entropy') continue;
       const score = inputFacts(site).score;
       if (score?.value !== 'probabilities' || score.activation !== 'sigmoid') continue;
-      const removal = removalEdits(score.origins);
+      const removal = removalEdits(score.origins, site.inputReportNode, facts.units);
       const isSigmoid = (other: typeof site) => inputFacts(other).score?.activation === 'sigmoid';
       const rename = site.lossObject
         ? everyUseOfLossObject(facts.lossCalls, site, isSigmoid) && child(site.lossObject.node, 'function')

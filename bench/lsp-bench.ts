@@ -242,6 +242,23 @@ async function referenceTimings(text: string, cells: NotebookCellSpec[]) {
   return { fileOpen, fileEdits, fileCpuPerEdit, notebookOpen, notebookEdits, notebookCpuPerEdit };
 }
 
+/** One document's figures: the server's timings beside the engine alone on the same texts. */
+function documentFigures(server: Timings, engineOpenMs: number, engineEditsMs: number[], engineCpuPerEditMs: number | undefined, goalMedianMs: number) {
+  return {
+    findings: server.findings,
+    openNote: server.openNote ?? null,
+    openToDiagnosticsMs: round(server.openMs),
+    editToDiagnosticsMedianMs: round(median(server.editsMs)),
+    editToDiagnosticsWorstMs: round(Math.max(...server.editsMs)),
+    engineOnlyOpenMs: round(engineOpenMs),
+    engineOnlyEditMedianMs: round(median(engineEditsMs)),
+    ratioEditToEngine: round(median(server.editsMs) / median(engineEditsMs)),
+    serverCpuPerEditMs: optionalRound(server.cpuPerEditMs),
+    engineOnlyCpuPerEditMs: optionalRound(engineCpuPerEditMs),
+    goalMedianMs,
+  };
+}
+
 async function main(): Promise<void> {
   const text = pythonFile(10_000);
   const cells = notebookCells(300);
@@ -255,33 +272,10 @@ async function main(): Promise<void> {
       machine: `${process.platform} ${process.arch}, node ${process.version}`,
       debounceMs: 0,
       edits: EDITS,
-      file: {
-        lines: 10_000,
-        findings: file.findings,
-        openNote: file.openNote ?? null,
-        openToDiagnosticsMs: round(file.openMs),
-        editToDiagnosticsMedianMs: round(median(file.editsMs)),
-        editToDiagnosticsWorstMs: round(Math.max(...file.editsMs)),
-        engineOnlyOpenMs: round(reference.fileOpen),
-        engineOnlyEditMedianMs: round(median(reference.fileEdits)),
-        ratioEditToEngine: round(median(file.editsMs) / median(reference.fileEdits)),
-        serverCpuPerEditMs: optionalRound(file.cpuPerEditMs),
-        engineOnlyCpuPerEditMs: optionalRound(reference.fileCpuPerEdit),
-        goalMedianMs: 50,
-      },
+      file: { lines: 10_000, ...documentFigures(file, reference.fileOpen, reference.fileEdits, reference.fileCpuPerEdit, 50) },
       notebook: {
         cells: cells.length,
-        findings: notebook.findings,
-        openNote: notebook.openNote ?? null,
-        openToDiagnosticsMs: round(notebook.openMs),
-        editToDiagnosticsMedianMs: round(median(notebook.editsMs)),
-        editToDiagnosticsWorstMs: round(Math.max(...notebook.editsMs)),
-        engineOnlyOpenMs: round(reference.notebookOpen),
-        engineOnlyEditMedianMs: round(median(reference.notebookEdits)),
-        ratioEditToEngine: round(median(notebook.editsMs) / median(reference.notebookEdits)),
-        serverCpuPerEditMs: optionalRound(notebook.cpuPerEditMs),
-        engineOnlyCpuPerEditMs: optionalRound(reference.notebookCpuPerEdit),
-        goalMedianMs: 30,
+        ...documentFigures(notebook, reference.notebookOpen, reference.notebookEdits, reference.notebookCpuPerEdit, 30),
       },
       serverPeakMemoryMb: memoryMb === undefined ? null : round(memoryMb),
       goalMemoryMb: 200,

@@ -75,6 +75,8 @@ const CLAMP: MethodModel = (_ctx, receiver) => {
 
 const RESHAPE: MethodModel = (_ctx, receiver, _receiverNode, method, args, node) => reshape(receiver, method, args, node);
 
+const SQUEEZE: MethodModel = (_ctx, receiver, _receiverNode, _method, args, node) => squeeze(receiver, args, node);
+
 export const TENSOR_METHODS: ReadonlyMap<string, MethodModel> = new Map<string, MethodModel>([
   ['softmax', SOFTMAX_METHOD],
   ['log_softmax', SOFTMAX_METHOD],
@@ -105,7 +107,7 @@ export const TENSOR_METHODS: ReadonlyMap<string, MethodModel> = new Map<string, 
   ['unsqueeze', RESHAPE],
   ['view', RESHAPE],
   ['reshape', RESHAPE],
-  ['squeeze', RESHAPE],
+  ['squeeze', SQUEEZE],
   ['flatten', RESHAPE],
   ['ravel', RESHAPE],
   ['view_as', RESHAPE],
@@ -162,14 +164,49 @@ function reshape(receiver: Value, method: string, args: CallArguments, node: PyN
     facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
   } else if (method === 'flatten' || method === 'ravel') {
     if (args.positional.length === 0) facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
-  } else if (method === 'squeeze') {
-    const before = factsOf(receiver);
-    if (before.trailingOne || before.rank?.value === 2) facts.rank = { value: 1, origins: [origin(node, 'squeezed')] };
   } else if (method === 'view_as' || method === 'reshape_as') {
     const like = factsOf(args.positional[0]?.value ?? UNKNOWN);
     if (like.rank) facts.rank = like.rank;
     if (like.lastDim) facts.lastDim = like.lastDim;
     if (like.trailingOne) facts.trailingOne = like.trailingOne;
+  }
+  return receiver.kind === 'tensor' || Object.keys(facts).length > 0 ? tensor(facts) : UNKNOWN;
+}
+
+/**
+ * `x.squeeze()` / `x.squeeze(d)`: a dimension goes only where it is known to be 1. The batch axis is taken to be
+ * larger than 1 (as everywhere in the engine), so `[N, 1].squeeze(0)` stays `[N, 1]`; `[N, 1].squeeze(1)`,
+ * `.squeeze(-1)` and `.squeeze()` give `[N]`. Where the engine cannot tell which axis `d` is or whether it is 1,
+ * the shape becomes unknown (never a guessed `[N]` that a shape rule would trust).
+ */
+function squeeze(receiver: Value, args: CallArguments, node: PyNode): Value {
+  const before = factsOf(receiver);
+  const facts = { ...before };
+  const rank = before.trailingOne ? 2 : before.rank?.value;
+  const lastIsOne = before.trailingOne !== undefined || before.lastDim?.value === 1;
+  const dimArgument = args.keywords.get('dim') ?? args.positional[0];
+  const squeezed = () => ({ value: 1, origins: [origin(node, 'squeezed')] });
+  const forgetShape = () => {
+    delete facts.trailingOne;
+    delete facts.rank;
+    delete facts.lastDim;
+  };
+  if (!dimArgument) {
+    forgetShape();
+    // Only the known trailing 1 of a matrix is known to go; any other axis could be 1 too.
+    if (lastIsOne && rank === 2) facts.rank = squeezed();
+  } else {
+    const written = dimArgument.value.kind === 'number' && !dimArgument.value.float ? dimArgument.value.value : undefined;
+    const dim = written !== undefined && written < 0 && rank !== undefined ? written + rank : written;
+    const isLast = dim === -1 || (rank !== undefined && dim === rank - 1);
+    if (dim === 0 && rank !== undefined && rank >= 2) {
+      // The batch axis: kept.
+    } else if (isLast && before.lastDim && before.lastDim.value !== 1 && !before.trailingOne) {
+      // A last axis known to be larger than 1 is kept.
+    } else if (isLast && lastIsOne) {
+      forgetShape();
+      if (rank !== undefined) facts.rank = { value: rank - 1, origins: [origin(node, 'squeezed')] };
+    } else forgetShape();
   }
   return receiver.kind === 'tensor' || Object.keys(facts).length > 0 ? tensor(facts) : UNKNOWN;
 }

@@ -112,6 +112,10 @@ export const TENSOR_METHODS: ReadonlyMap<string, MethodModel> = new Map<string, 
   ['ravel', RESHAPE],
   ['view_as', RESHAPE],
   ['reshape_as', RESHAPE],
+  ['resize', RESHAPE],
+  ['resize_', RESHAPE],
+  ['resize_as', RESHAPE],
+  ['resize_as_', RESHAPE],
   ['argmax', ARGMAX_METHOD],
   ['max', MAX_METHOD],
   ['round', ROUND_METHOD],
@@ -144,6 +148,11 @@ export function tensorAttribute(receiver: Value, attr: string, node: PyNode): Va
   return UNKNOWN;
 }
 
+/** Methods that take the new shape as arguments (`resize` like `view`: its sizes are given the same way). */
+const NEW_SHAPE_METHODS = new Set(['view', 'reshape', 'resize', 'resize_']);
+/** Methods that take the shape of another tensor. */
+const SHAPE_LIKE_METHODS = new Set(['view_as', 'reshape_as', 'resize_as', 'resize_as_']);
+
 /** Shape methods: what is known of the shape afterwards (`[N, 1]` made or removed, rank). */
 function reshape(receiver: Value, method: string, args: CallArguments, node: PyNode): Value {
   const facts = { ...factsOf(receiver) };
@@ -155,16 +164,16 @@ function reshape(receiver: Value, method: string, args: CallArguments, node: PyN
   const inputRank = factsOf(receiver).rank?.value;
   const addsTrailingOne =
     (method === 'unsqueeze' && (argTexts[0] === '1' && (inputRank === undefined || inputRank === 1) || argTexts[0] === '-1')) ||
-    ((method === 'view' || method === 'reshape') && shapeArgs.length === 2 && shapeArgs[1] === '1');
+    (NEW_SHAPE_METHODS.has(method) && shapeArgs.length === 2 && shapeArgs[1] === '1');
   if (addsTrailingOne) {
     facts.trailingOne = { value: true, origins: [origin(node, `\`.${method}(${argTexts.join(', ')})\` makes the shape [N, 1]`)] };
     facts.rank = { value: 2, origins: [origin(node, 'shape [N, 1]')] };
     facts.lastDim = { value: 1, origins: [origin(node, 'shape [N, 1]')] };
-  } else if ((method === 'view' || method === 'reshape') && shapeArgs.length === 1 && shapeArgs[0] === '-1') {
+  } else if (NEW_SHAPE_METHODS.has(method) && shapeArgs.length === 1 && shapeArgs[0] === '-1') {
     facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
   } else if (method === 'flatten' || method === 'ravel') {
     if (args.positional.length === 0) facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
-  } else if (method === 'view_as' || method === 'reshape_as') {
+  } else if (SHAPE_LIKE_METHODS.has(method)) {
     const like = factsOf(args.positional[0]?.value ?? UNKNOWN);
     if (like.rank) facts.rank = like.rank;
     if (like.lastDim) facts.lastDim = like.lastDim;

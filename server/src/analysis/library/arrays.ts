@@ -89,7 +89,7 @@ const FILLED = creates((args, node, path) => {
   const root = rootOf(path);
   const sizes = (args.positional.length === 1 || last === 'full') && (args.positional[0]?.value.kind === 'tuple' || args.positional[0]?.value.kind === 'list') ? (args.positional[0].value as { items: Value[] }).items : args.positional.slice(0, last === 'full' ? 1 : undefined).map((a) => a.value);
   const facts: TensorFacts = {};
-  const dtype = dtypeFact(args, root === 'torch' || root === 'numpy' ? 'float' : undefined, node);
+  const dtype = last === 'full' ? fullDtypeFact(args, node) : dtypeFact(args, root === 'torch' || root === 'numpy' ? 'float' : undefined, node);
   if (dtype) facts.dtype = dtype;
   if (sizes.length > 0) {
     facts.rank = { value: sizes.length, origins: [origin(node, 'shape given here')] };
@@ -98,6 +98,21 @@ const FILLED = creates((args, node, path) => {
   }
   return tensor(facts);
 });
+
+/**
+ * `full(size, v)`: without `dtype=`, the dtype is inferred from the fill value (`1` int64, `1.0` float, `True` bool,
+ * in PyTorch as in NumPy); a fill value of unknown type leaves the dtype unknown.
+ */
+function fullDtypeFact(args: CallArguments, node: PyNode): TensorFacts['dtype'] {
+  const explicit = explicitDtypeFact(args);
+  if (explicit) return explicit;
+  const fill = argument(args, 1, 'fill_value');
+  const value = fill?.value;
+  const dtype: DType | undefined = value?.kind === 'number' ? (value.float ? 'float' : 'int') : value?.kind === 'bool' ? 'bool' : undefined;
+  if (!dtype || !fill) return undefined;
+  const names = { int: 'an integer', float: 'a float', bool: 'a bool' };
+  return { value: dtype, origins: [origin(fill.node ?? node, `${names[dtype]} fill value makes ${names[dtype]} tensor`)] };
+}
 
 /** `zeros_like(x)`: the shape and dtype of `x`. */
 const FILLED_LIKE = creates((args, node) => {

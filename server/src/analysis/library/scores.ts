@@ -62,7 +62,7 @@ export const ROUND: FunctionModel = { call: (_ctx, _args, node) => predictedLabe
 export const REDUCTION: FunctionModel = { call: (_ctx, args) => reduce(args.positional[0]?.value ?? UNKNOWN) };
 
 /** A row: a wrapper that calls the wrapped module (`torch.compile(model)`): the model itself. */
-export const SAME_MODEL: FunctionModel = { call: (_ctx, args) => args.positional[0]?.value ?? UNKNOWN };
+export const SAME_MODEL: FunctionModel = { call: (_ctx, args) => argument(args, 0, 'module', 'model')?.value ?? UNKNOWN };
 
 /** A row: a function whose first argument reaches a gradient (`torch.autograd.grad(loss, params)`). */
 export const BACKPROPAGATES_FIRST: FunctionModel = {

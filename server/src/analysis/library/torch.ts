@@ -37,8 +37,10 @@ export const TORCH_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
   ['torch.mean', REDUCTION],
   ['torch.autograd.grad', BACKPROPAGATES_FIRST],
   ['torch.autograd.backward', BACKPROPAGATES_FIRST],
-  // Wrappers that call the wrapped module's forward.
+  // Wrappers that call the wrapped module's forward (listed here, they are not taken for `torch.nn.<Name>` layers).
+  ['torch.nn.DataParallel', SAME_MODEL],
   ['torch.nn.parallel.DataParallel', SAME_MODEL],
+  ['torch.nn.DistributedDataParallel', SAME_MODEL],
   ['torch.nn.parallel.DistributedDataParallel', SAME_MODEL],
   ['torch.compile', SAME_MODEL],
   ['torch.utils.data.TensorDataset', { call: (_ctx, args) => tensorDataset(args.positional.map((a) => a.value)) }],

@@ -978,6 +978,9 @@ export class Evaluator implements LibraryContext {
       if (receiver.kind === 'instance' && KERAS_MODEL_METHODS.has(method) && !this.findMethod(receiver.cls, method) && isKerasModelClass(receiver.cls)) {
         return callLayerMethod(this, this.kerasModelOf(receiver), method, args, node);
       }
+      // `model.__call__(x)` on a module that does not define it is `model(x)`; `criterion.forward(out, y)` is `criterion(out, y)`.
+      if (receiver.kind === 'instance' && method === '__call__' && !this.findMethod(receiver.cls, method)) return this.callValue(receiver, args, node, fnNode, env);
+      if (receiver.kind === 'loss' && (method === 'forward' || method === '__call__')) return this.recordModuleLoss(receiver, args, node, fnNode);
       if (receiver.kind === 'instance' || receiver.kind === 'class') {
         const attribute = this.attributeOf(receiver, method, fnNode);
         // `Net().to(device)`, `model.train()`: nn.Module methods that return the module itself.

@@ -1,5 +1,5 @@
 import { child, namedChildren, type PyNode } from '../../parse/tree';
-import { factsOf, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from '../values';
+import { factsOf, mergeValues, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from '../values';
 import type { FunctionModel } from './context';
 
 /**
@@ -98,9 +98,37 @@ export function loaderOver(samples: IterableValue): IterableValue {
   return { kind: 'iterable', element: { kind: 'tuple', items } };
 }
 
-/** What one iteration of a `for` loop over `value` binds. */
+/**
+ * What one iteration of a `for` loop over `value` binds: a dataset's sample; a row of a tensor (its facts, one axis
+ * fewer); for a list or tuple, what holds for every item (`for out in (main, aux)`: only what both agree on).
+ */
 export function iterationElement(value: Value): Value {
-  return value.kind === 'iterable' ? value.element : UNKNOWN;
+  switch (value.kind) {
+    case 'iterable':
+      return value.element;
+    case 'tensor':
+      return rowOf(value.facts);
+    case 'list':
+    case 'tuple':
+      return value.items.length === 0 ? UNKNOWN : value.items.reduce(mergeValues);
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** A row of a tensor: every fact but the shape, which loses its first axis (the last axis survives in rows of a matrix). */
+function rowOf(facts: TensorFacts): Value {
+  const row = { ...facts };
+  const rank = facts.trailingOne ? 2 : facts.rank?.value;
+  delete row.trailingOne;
+  delete row.rank;
+  if (rank !== undefined && rank >= 2) row.rank = { value: rank - 1, origins: facts.rank?.origins ?? facts.trailingOne!.origins };
+  else delete row.lastDim;
+  return tensor(row);
+}
+
+function isIterated(value: Value): boolean {
+  return value.kind === 'iterable' || value.kind === 'tensor' || value.kind === 'list' || value.kind === 'tuple';
 }
 
 /**
@@ -108,8 +136,8 @@ export function iterationElement(value: Value): Value {
  * elements, `next(iter(loader))` is one element (`images, labels = next(iter(loader))`). Undefined for other names.
  */
 export function iterationBuiltin(name: string, value: Value): Value | undefined {
-  if (name === 'enumerate') return value.kind === 'iterable' ? { kind: 'iterable', element: { kind: 'tuple', items: [UNKNOWN, value.element] } } : UNKNOWN;
-  if (name === 'iter') return value.kind === 'iterable' ? value : UNKNOWN;
+  if (name === 'enumerate') return isIterated(value) ? { kind: 'iterable', element: { kind: 'tuple', items: [UNKNOWN, iterationElement(value)] } } : UNKNOWN;
+  if (name === 'iter') return value.kind === 'iterable' ? value : isIterated(value) ? { kind: 'iterable', element: iterationElement(value) } : UNKNOWN;
   if (name === 'next') return iterationElement(value);
   return undefined;
 }

@@ -795,6 +795,8 @@ export class Evaluator implements LibraryContext {
 
   private attributeOf(object: Value, attr: string, node: PyNode): Value {
     switch (object.kind) {
+      case 'alternatives':
+        return object.options.map((option) => this.attributeOf(option, attr, node)).reduce(mergeValues);
       case 'ref':
         return { kind: 'ref', path: normalizePath(`${object.path}.${attr}`) };
       case 'instance': {
@@ -968,35 +970,44 @@ export class Evaluator implements LibraryContext {
       const receiverNode = child(fnNode, 'object')!;
       const method = textOf(child(fnNode, 'attribute')!);
       const receiver = this.evalExpr(receiverNode, env);
-      if (receiver.kind === 'ref') {
-        const path = normalizePath(`${receiver.path}.${method}`);
-        const known = this.callPath(path, args, node, fnNode, env);
-        if (known) return known;
-        if (receiver.path.includes('()')) return callTensorMethod(this, UNKNOWN, receiverNode, method, args, node);
-        return { kind: 'ref', path: `${path}()` };
-      }
-      if (receiver.kind === 'instance' && KERAS_MODEL_METHODS.has(method) && !this.findMethod(receiver.cls, method) && isKerasModelClass(receiver.cls)) {
-        return callLayerMethod(this, this.kerasModelOf(receiver), method, args, node);
-      }
-      // `model.__call__(x)` on a module that does not define it is `model(x)`; `criterion.forward(out, y)` is `criterion(out, y)`.
-      if (receiver.kind === 'instance' && method === '__call__' && !this.findMethod(receiver.cls, method)) return this.callValue(receiver, args, node, fnNode, env);
-      if (receiver.kind === 'loss' && (method === 'forward' || method === '__call__')) return this.recordModuleLoss(receiver, args, node, fnNode);
-      if (receiver.kind === 'instance' || receiver.kind === 'class') {
-        const attribute = this.attributeOf(receiver, method, fnNode);
-        // `Net().to(device)`, `model.train()`: nn.Module methods that return the module itself.
-        if (attribute.kind === 'unknown' && receiver.kind === 'instance' && MODULE_SELF_METHODS.has(method)) return receiver;
-        return this.callValue(attribute, args, node, fnNode, env);
-      }
-      if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
-      if (receiver.kind === 'layer') return callLayerMethod(this, receiver, method, args, node);
-      if (receiver.kind === 'dict') {
-        const key = method === 'get' || method === 'pop' ? args.positional[0]?.value : undefined;
-        return (key?.kind === 'string' && receiver.entries.get(key.value)) || UNKNOWN;
-      }
-      return callTensorMethod(this, receiver, receiverNode, method, args, node);
+      return this.callMethodOf(receiver, receiverNode, method, args, node, fnNode, env);
     }
     const callee = this.evalExpr(fnNode, env);
     return this.callValue(callee, args, node, fnNode, env);
+  }
+
+  /** `receiver.method(args)`: a library path, a program method, a layer's or loss's method, or a tensor method. */
+  private callMethodOf(receiver: Value, receiverNode: PyNode, method: string, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
+    if (receiver.kind === 'alternatives') {
+      // Every option's method runs; what their results agree on holds.
+      return receiver.options.map((option) => this.callMethodOf(option, receiverNode, method, args, node, fnNode, env)).reduce(mergeValues);
+    }
+    if (receiver.kind === 'ref') {
+      const path = normalizePath(`${receiver.path}.${method}`);
+      const known = this.callPath(path, args, node, fnNode, env);
+      if (known) return known;
+      if (receiver.path.includes('()')) return callTensorMethod(this, UNKNOWN, receiverNode, method, args, node);
+      return { kind: 'ref', path: `${path}()` };
+    }
+    if (receiver.kind === 'instance' && KERAS_MODEL_METHODS.has(method) && !this.findMethod(receiver.cls, method) && isKerasModelClass(receiver.cls)) {
+      return callLayerMethod(this, this.kerasModelOf(receiver), method, args, node);
+    }
+    // `model.__call__(x)` on a module that does not define it is `model(x)`; `criterion.forward(out, y)` is `criterion(out, y)`.
+    if (receiver.kind === 'instance' && method === '__call__' && !this.findMethod(receiver.cls, method)) return this.callValue(receiver, args, node, fnNode, env);
+    if (receiver.kind === 'loss' && (method === 'forward' || method === '__call__')) return this.recordModuleLoss(receiver, args, node, fnNode);
+    if (receiver.kind === 'instance' || receiver.kind === 'class') {
+      const attribute = this.attributeOf(receiver, method, fnNode);
+      // `Net().to(device)`, `model.train()`: nn.Module methods that return the module itself.
+      if (attribute.kind === 'unknown' && receiver.kind === 'instance' && MODULE_SELF_METHODS.has(method)) return receiver;
+      return this.callValue(attribute, args, node, fnNode, env);
+    }
+    if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
+    if (receiver.kind === 'layer') return callLayerMethod(this, receiver, method, args, node);
+    if (receiver.kind === 'dict') {
+      const key = method === 'get' || method === 'pop' ? args.positional[0]?.value : undefined;
+      return (key?.kind === 'string' && receiver.entries.get(key.value)) || UNKNOWN;
+    }
+    return callTensorMethod(this, receiver, receiverNode, method, args, node);
   }
 
   private callValue(callee: Value, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
@@ -1016,6 +1027,8 @@ export class Evaluator implements LibraryContext {
         return this.invoke(callee.fn, callee.self, args);
       case 'class':
         return this.instantiate(callee, args);
+      case 'alternatives':
+        return callee.options.map((option) => this.callValue(option, args, node, fnNode, env)).reduce(mergeValues);
       case 'instance': {
         const forward = this.findMethod(callee.cls, 'forward') ?? this.findMethod(callee.cls, '__call__') ?? (callee.cls.isModule ? this.findMethod(callee.cls, 'call') : undefined);
         return forward ? this.invoke(forward, callee, args) : UNKNOWN;

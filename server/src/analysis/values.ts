@@ -182,6 +182,15 @@ export interface IterableValue {
   element: Value;
 }
 
+/**
+ * One of several models, by path: `net = NetA() if c else NetB()`, or an `if`/`else` that binds a different model on
+ * each branch. Calling it (or one of its methods) evaluates every option and keeps what their results agree on.
+ */
+export interface AlternativesValue {
+  kind: 'alternatives';
+  options: (InstanceValue | LayerValue)[];
+}
+
 /** A dict literal with string keys (`{"logits": z, "probs": p}`), as models and steps often return. */
 export interface DictValue {
   kind: 'dict';
@@ -203,7 +212,8 @@ export type Value =
   | FunctionValue
   | ClassValue
   | InstanceValue
-  | BoundMethodValue;
+  | BoundMethodValue
+  | AlternativesValue;
 
 export const UNKNOWN: UnknownValue = { kind: 'unknown' };
 
@@ -331,8 +341,33 @@ export function mergeValues(a: Value, b: Value): Value {
   if (a.kind === 'loss' && b.kind === 'loss' && a.node === b.node) return a;
   if ((a.kind === 'function' || a.kind === 'class' || a.kind === 'layer') && (b.kind === a.kind) && a.node === (b as typeof a).node) return a;
   if (a.kind === 'instance' && b.kind === 'instance' && a.cls === b.cls) return a;
+  const models = modelOptions(a, b);
+  if (models) return models;
   // A tensor whose facts are all unknown still says "tensor"; unknown otherwise.
   return UNKNOWN;
+}
+
+/** Alternatives are kept small: a merge of more distinct models than this is unknown. */
+const MAX_MODEL_OPTIONS = 4;
+
+function optionsOf(value: Value): (InstanceValue | LayerValue)[] | undefined {
+  if (value.kind === 'instance' || value.kind === 'layer') return [value];
+  return value.kind === 'alternatives' ? value.options : undefined;
+}
+
+/** Two distinct models (program module instances, layers, or alternatives of them) merge into their alternatives. */
+function modelOptions(a: Value, b: Value): AlternativesValue | undefined {
+  const left = optionsOf(a);
+  const right = optionsOf(b);
+  if (!left || !right) return undefined;
+  const options = [...left];
+  for (const option of right) {
+    if (!options.some((o) => o === option || (o.kind === 'instance' && option.kind === 'instance' && o.cls === option.cls) || (o.kind === 'layer' && option.kind === 'layer' && o.node === option.node))) options.push(option);
+  }
+  if (options.length > MAX_MODEL_OPTIONS) return undefined;
+  // Nothing new: the same value, so that a loop whose body keeps the alternatives reaches a fixed point.
+  if (a.kind === 'alternatives' && options.length === left.length) return a;
+  return { kind: 'alternatives', options };
 }
 
 export function tensor(facts: TensorFacts = {}): TensorValue {

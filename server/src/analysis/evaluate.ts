@@ -14,6 +14,7 @@ import {
   KERAS_MODEL_METHODS,
   MODULE_BASE_CLASSES,
   MODULE_SELF_METHODS,
+  orderedLayersOf,
   tensorAttribute,
   type LibraryContext,
 } from './library/index';
@@ -350,6 +351,8 @@ export class Evaluator implements LibraryContext {
     }
     const left = child(node, 'left');
     const body = child(node, 'body');
+    const unrolled = node.type === 'for_statement' ? orderedLayersOf(iterated) : undefined;
+    if (unrolled) return this.execUnrolledLoop(node, env, left, body, unrolled);
     this.loopDepth++;
     const snapshot = this.recordsSnapshot();
     let pass = this.execLoopBody(env, left, iterated, body, undefined);
@@ -367,6 +370,32 @@ export class Evaluator implements LibraryContext {
     const elseBody = alternative ? child(alternative, 'body') : undefined;
     if (elseBody && after) after = this.execBlock(elseBody, after);
     return after;
+  }
+
+  /**
+   * `for layer in self.layers: x = layer(x)` over a module container whose layers are known in order: the body is
+   * evaluated once per layer, each iteration starting where the previous one ended (a `break` or `continue` path joins
+   * the next iteration too, which only loses information).
+   */
+  private execUnrolledLoop(node: PyNode, env: Env, left: PyNode | undefined, body: PyNode | undefined, items: readonly Value[]): Env | null {
+    const frame = this.frames[this.frames.length - 1];
+    const exitStack = frame ? frame.loopExits : this.moduleLoopExits;
+    let state: Env | null = env;
+    this.loopDepth++;
+    for (const item of items) {
+      if (!state) break;
+      const bodyEnv = this.fork(state);
+      if (left) this.assign(left, item, bodyEnv);
+      exitStack.push([]);
+      const end = body ? this.execBlock(body, bodyEnv) : bodyEnv;
+      const exits = exitStack.pop() ?? [];
+      state = this.merge(state, [end, ...exits]);
+    }
+    this.loopDepth--;
+    const alternative = child(node, 'alternative');
+    const elseBody = alternative ? child(alternative, 'body') : undefined;
+    if (elseBody && state) state = this.execBlock(elseBody, state);
+    return state;
   }
 
   private execLoopBody(env: Env, left: PyNode | undefined, iterated: Value, body: PyNode | undefined, carried: Map<string, Value> | undefined): { end: Env | null; exits: Env[] } {
@@ -1158,5 +1187,10 @@ export class Evaluator implements LibraryContext {
 
   activationOf(path: string): Activation | undefined {
     return activationOfFunction(path);
+  }
+
+  inLoop(): boolean {
+    const frame = this.frames[this.frames.length - 1];
+    return (frame ? frame.loopExits : this.moduleLoopExits).length > 0;
   }
 }

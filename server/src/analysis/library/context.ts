@@ -34,6 +34,8 @@ export interface LibraryContext {
   visibleBindings(scope: Scope | undefined): Map<string, Value>[];
   /** The activation a library function computes (`tf.nn.softmax` given as `activation=`), from the function tables. */
   activationOf(path: string): Activation | undefined;
+  /** Whether the call is inside a loop of the function being evaluated (a `ModuleList.append` there adds an unknown number of layers). */
+  inLoop(): boolean;
 }
 
 /**

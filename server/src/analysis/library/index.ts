@@ -7,9 +7,10 @@ import { JAX_FUNCTIONS } from './jax';
 import { KERAS_FUNCTIONS, KERAS_LAYERS, kerasModelMethod } from './keras';
 import { applyLayer } from './layers';
 import { NUMPY_FUNCTIONS } from './numpy';
+import { STDLIB_FUNCTIONS } from './stdlib';
 import { TENSORFLOW_FUNCTIONS } from './tensorflow';
 import { TORCH_FUNCTIONS } from './torch';
-import { MODULE_SELF_METHODS, TORCH_LAYERS, TORCH_NN_FUNCTIONS } from './torch-nn';
+import { containerMethod, MODULE_SELF_METHODS, TORCH_LAYERS, TORCH_NN_FUNCTIONS } from './torch-nn';
 import { OPAQUE_LAYER } from './layers';
 
 /**
@@ -28,6 +29,7 @@ const FUNCTION_MODELS: ReadonlyMap<string, FunctionModel> = new Map([
   ...JAX_FUNCTIONS,
   ...NUMPY_FUNCTIONS,
   ...DATA_FUNCTIONS,
+  ...STDLIB_FUNCTIONS,
 ]);
 
 const TORCH_NN = 'torch.nn.';
@@ -87,6 +89,8 @@ export function activationOfFunction(path: string): Activation | undefined {
 /** Methods of layers and models: `nn.Module` methods that return the module, Keras `add`/`compile`/`fit`, `forward`/`predict`. */
 export function callLayerMethod(ctx: LibraryContext, layer: LayerValue, method: string, args: CallArguments, node: PyNode): Value {
   if (MODULE_SELF_METHODS.has(method)) return layer;
+  const container = containerMethod(ctx, layer, method, args, node);
+  if (container) return container;
   const keras = kerasModelMethod(ctx, layer, method, args, node);
   if (keras) return keras;
   if (method === 'forward' || method === '__call__' || method === 'predict' || method === 'call') {
@@ -123,6 +127,6 @@ export const CONVENTIONAL_ALIASES: Readonly<Record<string, string>> = {
 export { applyLayer, LAYER_ACTIVATIONS } from './layers';
 export { callTensorMethod, tensorAttribute } from './tensor-methods';
 export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
-export { MODULE_SELF_METHODS } from './torch-nn';
+export { MODULE_SELF_METHODS, orderedLayersOf } from './torch-nn';
 export { iterationBuiltin, iterationElement } from './data';
 export type { LibraryContext } from './context';

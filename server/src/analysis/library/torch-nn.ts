@@ -1,6 +1,7 @@
-import type { LayerValue } from '../values';
-import { argument, type CallModel, type FunctionModel } from './context';
-import { deleteListElement } from './common';
+import { child, namedChildren, type PyNode } from '../../parse/tree';
+import { UNKNOWN, type CallArguments, type LayerValue, type Value } from '../values';
+import { argument, type CallModel, type FunctionModel, type LibraryContext } from './context';
+import { deleteListElement, deleteStatementLine } from './common';
 import { activationLayer, LAYER_ACTIVATIONS, logitsLayerValue, PASS_THROUGH_LAYER, sequential, unknownLayer, withRemoval } from './layers';
 import { softmaxFunction, sigmoidFunction } from './scores';
 import { oneHotFunction } from './arrays';
@@ -27,15 +28,80 @@ function softmaxLayer(activation: 'softmax' | 'log_softmax', message: string): C
   };
 }
 
-/** `nn.Sequential(a, b, c)`: an activation element can be removed from the argument list. */
+/** A container's element: a layer (an activation layer removable where it is written), or an unknown layer. */
+function element(value: Value, elementNode: PyNode | undefined, container: PyNode): LayerValue {
+  if (value.kind !== 'layer') return unknownLayer(container);
+  return elementNode && LAYER_ACTIVATIONS.has(value.path) ? withRemoval(value, deleteListElement(elementNode)) : value;
+}
+
+/** The element nodes of the literal a container was built from (`[a, b]`, `{"a": a}`, `OrderedDict([("a", a)])`), in order. */
+function literalElements(argumentNode: PyNode | undefined, count: number): (PyNode | undefined)[] {
+  let literal = argumentNode;
+  if (literal?.type === 'call') literal = namedChildren(child(literal, 'arguments') ?? literal)[0];
+  const nodes = literal && (literal.type === 'list' || literal.type === 'tuple' || literal.type === 'dictionary') ? namedChildren(literal) : [];
+  return nodes.length === count ? nodes : new Array<PyNode | undefined>(count).fill(undefined);
+}
+
+/**
+ * `nn.Sequential(a, b, c)` or `nn.Sequential(OrderedDict([("a", a), ...]))`: an activation element can be removed
+ * from the argument list (or the pairs).
+ */
 const TORCH_SEQUENTIAL: CallModel = (_ctx, args, node, path) => {
+  const first = args.positional[0];
+  if (args.positional.length === 1 && first.value.kind === 'dict') {
+    const values = [...first.value.entries.values()];
+    const nodes = literalElements(first.node, values.length);
+    return sequential(path, node, values.map((value, i) => element(value, nodes[i], node)));
+  }
   const elements = args.positional.filter((a) => a.node && a.node.parent?.type === 'argument_list');
-  const layers: LayerValue[] = elements.map((a) => {
-    if (a.value.kind !== 'layer') return unknownLayer(node);
-    return LAYER_ACTIVATIONS.has(a.value.path) ? withRemoval(a.value, deleteListElement(a.node!)) : a.value;
-  });
-  return sequential(path, node, layers);
+  return sequential(path, node, elements.map((a) => element(a.value, a.node, node)));
 };
+
+/** `nn.ModuleList([a, b])`, `nn.ModuleDict({"a": a})`: layers known in order, iterated in `forward`. */
+const MODULE_CONTAINER: CallModel = (_ctx, args, node, path) => {
+  const first = argument(args, 0, 'modules');
+  const value = first?.value;
+  if (!first) return sequential(path, node, []);
+  const values = value?.kind === 'list' || value?.kind === 'tuple' ? value.items : value?.kind === 'dict' ? [...value.entries.values()] : undefined;
+  if (!values) return sequential(path, node, [unknownLayer(node)]);
+  const nodes = literalElements(first.node, values.length);
+  return sequential(path, node, values.map((item, i) => element(item, nodes[i], node)));
+};
+
+const ITERATED_IN_ORDER = new Set(['torch.nn.Sequential', 'torch.nn.ModuleList']);
+
+/** The layers a `for` loop over this value visits, in order (`nn.ModuleList`, `nn.Sequential`); undefined for anything else. */
+export function orderedLayersOf(value: Value): readonly LayerValue[] | undefined {
+  return value.kind === 'layer' && value.layers && ITERATED_IN_ORDER.has(value.path) && value.layers.length <= MAX_UNROLLED_LAYERS ? value.layers : undefined;
+}
+
+/** Longer containers are iterated like any other value (one abstract iteration). */
+const MAX_UNROLLED_LAYERS = 32;
+
+const CHANGED_BY = new Set(['extend', 'insert', 'update']);
+
+/**
+ * Methods of `nn.Sequential`/`nn.ModuleList`/`nn.ModuleDict` that change or list their layers; undefined for others.
+ * A layer added inside a loop stands for an unknown number of layers: it is recorded as an unknown one.
+ */
+export function containerMethod(ctx: LibraryContext, layer: LayerValue, method: string, args: CallArguments, node: PyNode): Value | undefined {
+  if (!layer.layers || !layer.path.startsWith('torch.nn.')) return undefined;
+  if (method === 'values' && layer.path === 'torch.nn.ModuleDict') return { ...layer, path: 'torch.nn.ModuleList' };
+  const added = method === 'add_module' || method === 'register_module' ? argument(args, 1, 'module') : method === 'append' ? argument(args, 0, 'module') : undefined;
+  if (!added) {
+    if (!CHANGED_BY.has(method)) return undefined;
+    // What `extend`, `insert` or `update` do to the order is not followed.
+    layer.layers.push(unknownLayer(node));
+    return UNKNOWN;
+  }
+  if (added.value.kind !== 'layer' || ctx.inLoop()) layer.layers.push(unknownLayer(node));
+  else {
+    const statement = node.parent?.type === 'expression_statement' ? node.parent : undefined;
+    layer.layers.push(statement && LAYER_ACTIVATIONS.has(added.value.path) ? withRemoval(added.value, deleteStatementLine(statement)) : added.value);
+  }
+  // `append` returns the container; `add_module` returns None.
+  return method === 'append' ? layer : UNKNOWN;
+}
 
 /**
  * `torch.nn.<Name>` constructors by class name; any other `torch.nn.<Name>` is a layer whose output is unknown
@@ -60,6 +126,8 @@ export const TORCH_LAYERS: ReadonlyMap<string, CallModel> = new Map<string, Call
   ['Flatten', PASS_THROUGH_LAYER],
   ['AlphaDropout', PASS_THROUGH_LAYER],
   ['Sequential', TORCH_SEQUENTIAL],
+  ['ModuleList', MODULE_CONTAINER],
+  ['ModuleDict', MODULE_CONTAINER],
 ]);
 
 /** `torch.nn.functional` functions (the losses are in `loss-catalog.ts`). */

@@ -9,7 +9,7 @@ import {
   callTensorMethod,
   CONVENTIONAL_ALIASES,
   isKerasModelClass,
-  iterationBuiltin,
+  builtinCall,
   iterationElement,
   KERAS_MODEL_METHODS,
   MODULE_BASE_CLASSES,
@@ -1064,8 +1064,8 @@ export class Evaluator implements LibraryContext {
       }
       default:
         if (callee.kind === 'unknown' && fnNode.type === 'identifier') {
-          const iterated = iterationBuiltin(textOf(fnNode), args.positional[0]?.value ?? UNKNOWN);
-          if (iterated) return iterated;
+          const builtin = builtinCall(textOf(fnNode), args.positional[0]?.value ?? UNKNOWN, node);
+          if (builtin) return builtin;
         }
         for (const argument of args.positional) this.markIfBackward(argument.value, fnNode);
         return UNKNOWN;

@@ -91,7 +91,9 @@ export function loaderOver(samples: IterableValue): IterableValue {
   if (element.kind !== 'tuple' && element.kind !== 'list') return samples;
   const items = element.items.map((item) => {
     const facts = factsOf(item);
-    // Only a scalar sample (no known axis) is known to batch into a vector.
+    // A sample known to be a scalar (`float(label)`) batches into a vector.
+    if (item.kind === 'tensor' && facts.rank?.value === 0) return tensor({ ...facts, rank: { value: 1, origins: facts.rank.origins } });
+    // So does a class index with no known axis (a dataset's label).
     if (item.kind !== 'tensor' || facts.rank || facts.lastDim || facts.encoding?.value !== 'class-indices') return item;
     return tensor({ ...facts, rank: { value: 1, origins: facts.encoding.origins } });
   });

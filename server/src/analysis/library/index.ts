@@ -128,5 +128,6 @@ export { applyLayer, LAYER_ACTIVATIONS } from './layers';
 export { callTensorMethod, tensorAttribute } from './tensor-methods';
 export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
 export { MODULE_SELF_METHODS, orderedLayersOf } from './torch-nn';
-export { iterationBuiltin, iterationElement } from './data';
+export { iterationElement } from './data';
+export { builtinCall } from './stdlib';
 export type { LibraryContext } from './context';

@@ -1,4 +1,4 @@
-import { child, namedChildren, type PyNode } from '../../parse/tree';
+import { namedChildren, type PyNode } from '../../parse/tree';
 import { UNKNOWN, type CallArguments, type LayerValue, type Value } from '../values';
 import { argument, type CallModel, type FunctionModel, type LibraryContext } from './context';
 import { deleteListElement, deleteStatementLine } from './common';
@@ -34,11 +34,9 @@ function element(value: Value, elementNode: PyNode | undefined, container: PyNod
   return elementNode && LAYER_ACTIVATIONS.has(value.path) ? withRemoval(value, deleteListElement(elementNode)) : value;
 }
 
-/** The element nodes of the literal a container was built from (`[a, b]`, `{"a": a}`, `OrderedDict([("a", a)])`), in order. */
-function literalElements(argumentNode: PyNode | undefined, count: number): (PyNode | undefined)[] {
-  let literal = argumentNode;
-  if (literal?.type === 'call') literal = namedChildren(child(literal, 'arguments') ?? literal)[0];
-  const nodes = literal && (literal.type === 'list' || literal.type === 'tuple' || literal.type === 'dictionary') ? namedChildren(literal) : [];
+/** The element nodes of the list literal a container was built from (`nn.ModuleList([a, b])`), in order. */
+function literalElements(literal: PyNode | undefined, count: number): (PyNode | undefined)[] {
+  const nodes = literal && (literal.type === 'list' || literal.type === 'tuple') ? namedChildren(literal) : [];
   return nodes.length === count ? nodes : new Array<PyNode | undefined>(count).fill(undefined);
 }
 
@@ -49,9 +47,8 @@ function literalElements(argumentNode: PyNode | undefined, count: number): (PyNo
 const TORCH_SEQUENTIAL: CallModel = (_ctx, args, node, path) => {
   const first = args.positional[0];
   if (args.positional.length === 1 && first.value.kind === 'dict') {
-    const values = [...first.value.entries.values()];
-    const nodes = literalElements(first.node, values.length);
-    return sequential(path, node, values.map((value, i) => element(value, nodes[i], node)));
+    // Named layers may be used by name elsewhere (`model.softmax`): no fix removes one.
+    return sequential(path, node, [...first.value.entries.values()].map((value) => element(value, undefined, node)));
   }
   const elements = args.positional.filter((a) => a.node && a.node.parent?.type === 'argument_list');
   return sequential(path, node, elements.map((a) => element(a.value, a.node, node)));
@@ -64,7 +61,8 @@ const MODULE_CONTAINER: CallModel = (_ctx, args, node, path) => {
   if (!first) return sequential(path, node, []);
   const values = value?.kind === 'list' || value?.kind === 'tuple' ? value.items : value?.kind === 'dict' ? [...value.entries.values()] : undefined;
   if (!values) return sequential(path, node, [unknownLayer(node)]);
-  const nodes = literalElements(first.node, values.length);
+  // Named layers may be used by name elsewhere (`self.heads["act"]`): only list elements get a removal.
+  const nodes = value?.kind === 'dict' ? new Array<PyNode | undefined>(values.length).fill(undefined) : literalElements(first.node, values.length);
   return sequential(path, node, values.map((item, i) => element(item, nodes[i], node)));
 };
 

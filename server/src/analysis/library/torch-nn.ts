@@ -94,7 +94,8 @@ export function containerMethod(ctx: LibraryContext, layer: LayerValue, method: 
   }
   if (added.value.kind !== 'layer' || ctx.inLoop()) layer.layers.push(unknownLayer(node));
   else {
-    const statement = node.parent?.type === 'expression_statement' ? node.parent : undefined;
+    // A layer added by name (`add_module("softmax", ...)`) may be used by that name elsewhere: no fix removes it.
+    const statement = node.parent?.type === 'expression_statement' && method === 'append' ? node.parent : undefined;
     layer.layers.push(statement && LAYER_ACTIVATIONS.has(added.value.path) ? withRemoval(added.value, deleteStatementLine(statement)) : added.value);
   }
   // `append` returns the container; `add_module` returns None.

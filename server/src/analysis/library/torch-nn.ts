@@ -111,6 +111,7 @@ export const TORCH_LAYERS: ReadonlyMap<string, CallModel> = new Map<string, Call
   ['LogSoftmax', softmaxLayer('log_softmax', 'nn.LogSoftmax layer')],
   ['Sigmoid', activationLayer('sigmoid', 'nn.Sigmoid layer')],
   ['LogSigmoid', activationLayer('log_sigmoid', 'nn.LogSigmoid layer')],
+  ['Softmax2d', activationLayer('softmax', 'nn.Softmax2d layer')],
   ['Linear', linearLayer(1)],
   ['LazyLinear', linearLayer(0)],
   ['Bilinear', linearLayer(2)],

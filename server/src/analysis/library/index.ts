@@ -5,13 +5,12 @@ import type { CallModel, FunctionModel, LibraryContext } from './context';
 import { DATA_FUNCTIONS, datasetOf } from './data';
 import { JAX_FUNCTIONS } from './jax';
 import { KERAS_FUNCTIONS, KERAS_LAYERS, kerasModelMethod } from './keras';
-import { applyLayer } from './layers';
+import { applyLayer, OPAQUE_LAYER } from './layers';
 import { NUMPY_FUNCTIONS } from './numpy';
 import { STDLIB_FUNCTIONS } from './stdlib';
 import { TENSORFLOW_FUNCTIONS } from './tensorflow';
 import { TORCH_FUNCTIONS } from './torch';
 import { containerMethod, MODULE_SELF_METHODS, TORCH_LAYERS, TORCH_NN_FUNCTIONS } from './torch-nn';
-import { OPAQUE_LAYER } from './layers';
 
 /**
  * The library models, assembled: what the interpreter (`../evaluate.ts`) asks when a program calls something it

@@ -100,7 +100,7 @@ export const KERAS_LAYERS: ReadonlyMap<string, CallModel> = new Map<string, Call
 ]);
 
 /** Keras model classes, whose subclasses the interpreter treats as models (`compile`/`fit` attach to `call`). */
-export const KERAS_MODEL_CLASSES = new Set(['keras.Model', 'keras.models.Model']);
+const KERAS_MODEL_CLASSES = new Set(['keras.Model', 'keras.models.Model']);
 
 /** Methods a subclassed Keras model inherits and the engine models: `compile`, `fit`, `train_on_batch`, `predict`. */
 export const KERAS_MODEL_METHODS = new Set(['compile', 'fit', 'train_on_batch', 'predict']);

@@ -17,7 +17,7 @@ export const softmaxWithoutDim: Rule = {
       report({
         node: event.node,
         framework: event.framework,
-        message: 'softmax without dim: PyTorch guesses the axis (dim=0 for 0-, 1- and 3-D inputs), which normalises over the batch instead of the classes for some shapes. Name the class axis.',
+        message: 'softmax without dim: PyTorch picks the axis from the input\'s rank (dim=0 for 0-, 1- and 3-D inputs, dim=1 otherwise; deprecated), so a 3-D [N, T, C] input is normalised over the batch instead of the classes. Name the class axis.',
         fix: edit ? { title: 'Add dim=-1', edits: [edit] } : undefined,
       });
     }

@@ -1,4 +1,7 @@
-import type { FunctionModel } from './context';
+import { UNKNOWN } from '../values';
+import { argument, type FunctionModel } from './context';
+import { DENSE } from './keras';
+import { applyLayer } from './layers';
 import { oneHotFunction } from './arrays';
 import { STOP_GRADIENT } from './gradient-flow';
 import { ARGMAX, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
@@ -7,6 +10,19 @@ import { ARGMAX, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from 
  * TensorFlow functions (`tf.nn`, `tf.math`; `tf.compat.v1` is normalised to `tensorflow` by `loss-catalog.ts`).
  * `tf.keras` is Keras (`keras.ts`); the `tf.nn` losses are in `loss-catalog.ts`.
  */
+/**
+ * TensorFlow 1's functional layer `tf.layers.dense(inputs, units, activation=None, ...)` (`tf.compat.v1.layers.dense`):
+ * a Keras `Dense` applied to `inputs` at once.
+ */
+const TF1_DENSE: FunctionModel = {
+  call: (ctx, args, node, path, scope) => {
+    const inputs = argument(args, 0, 'inputs');
+    const layerArguments = args.keywords.has('inputs') ? args : { positional: args.positional.slice(1), keywords: args.keywords };
+    const layer = DENSE(ctx, layerArguments, node, path, scope);
+    return layer?.kind === 'layer' ? applyLayer(layer, inputs?.value ?? UNKNOWN, undefined, undefined) : undefined;
+  },
+};
+
 export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
   ['tensorflow.nn.softmax', softmaxFunction('softmax')],
   ['tensorflow.math.softmax', softmaxFunction('softmax')],
@@ -28,4 +44,6 @@ export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map(
   ['tensorflow.math.reduce_mean', REDUCTION],
   ['tensorflow.one_hot', oneHotFunction('float', 'one-hot floats')],
   ['tensorflow.stop_gradient', STOP_GRADIENT],
+  ['tensorflow.layers.dense', TF1_DENSE],
+  ['tensorflow.layers.Dense', { call: DENSE }],
 ]);

@@ -108,3 +108,39 @@ describe('rule messages state what PyTorch does', { skip }, () => {
     assert.match(message, /unbounded below/);
   });
 });
+
+describe('softmax-without-dim names the axis PyTorch picks', { skip }, () => {
+  let root: string;
+  const program = `import warnings
+import torch
+import torch.nn.functional as F
+
+warnings.simplefilter("ignore")
+vector = torch.randn(10)
+a = F.softmax(vector)
+batch = torch.randn(4, 10)
+b = F.softmax(batch)
+sequence = torch.randn(4, 5, 10)
+c = F.softmax(sequence)
+image = torch.randn(2, 3, 4, 5)
+d = F.softmax(image)
+for name, x, y in [("a", vector, a), ("b", batch, b), ("c", sequence, c), ("d", image, d)]:
+    print(name, [k for k in range(x.dim()) if torch.equal(y, F.softmax(x, dim=k))])
+`;
+  before(() => {
+    ensureBuilt();
+    root = makeTree({ 'implicit.py': program });
+  });
+  after(() => removeTree(root));
+
+  it('the dim in each message is the one PyTorch normalises over', () => {
+    const { report } = runJson(['check', 'implicit.py'], { cwd: root });
+    const claimed = report.diagnostics.filter((d) => d.rule === 'softmax-without-dim').map((d) => [program.split('\n')[d.line - 1].slice(0, 1), /picks dim=(\d)/.exec(d.message)?.[1]]);
+    const run = spawnSync(python, ['implicit.py'], { cwd: root, encoding: 'utf8' });
+    const actual = run.stdout.trim().split('\n').map((line) => {
+      const [name, dims] = line.split(' ', 2);
+      return [name, String(JSON.parse(dims)[0])];
+    });
+    assert.deepEqual(claimed, actual);
+  });
+});

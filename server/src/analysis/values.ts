@@ -230,6 +230,8 @@ export interface ExpressionEvent {
   fix?: NodeEdit[];
   /** For log-of-sigmoid: `log(1 - sigmoid(x))`. */
   complement?: boolean;
+  /** For softmax-without-dim: the input's rank when known (PyTorch's implicit dim depends on it). */
+  inputRank?: number;
 }
 
 export type Expectation = 'logits' | 'probabilities' | 'log-probabilities';

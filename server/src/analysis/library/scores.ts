@@ -27,7 +27,7 @@ export function applyActivation(ctx: LibraryContext, activation: ActivationName,
   const removal = input?.node ? [replaceNode(call, textOf(input.node))] : undefined;
   const base = factsOf(input?.value ?? UNKNOWN);
   if ((activation === 'softmax' || activation === 'log_softmax') && !hasDim && framework === 'pytorch') {
-    ctx.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [] });
+    ctx.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [], inputRank: base.rank?.value });
   }
   const kind: ScoreKind = activation === 'softmax' || activation === 'sigmoid' ? 'probabilities' : 'log-probabilities';
   return tensor(scoreFacts(kind, activation, [origin(call, ACTIVATION_MESSAGES[activation], removal)], base));

@@ -14,7 +14,7 @@ export type MethodModel = (ctx: LibraryContext, receiver: Value, receiverNode: P
 
 const SOFTMAX_METHOD: MethodModel = (ctx, receiver, receiverNode, method, args, node) => {
   const dimGiven = args.positional.length > 0 || args.keywords.has('dim');
-  if (!dimGiven) ctx.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
+  if (!dimGiven) ctx.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [], inputRank: factsOf(receiver).rank?.value });
   return applyActivation(ctx, method as 'softmax' | 'log_softmax', { node: receiverNode, value: receiver }, node, 'pytorch', true);
 };
 

@@ -125,4 +125,5 @@ export { callTensorMethod, tensorAttribute } from './tensor-methods';
 export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
 export { MODULE_SELF_METHODS } from './torch-nn';
 export { iterationBuiltin, iterationElement } from './data';
+export { disablesGradient } from './gradient-flow';
 export type { LibraryContext } from './context';

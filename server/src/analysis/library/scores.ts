@@ -1,6 +1,6 @@
 import { child, namedChildren, textOf, type PyNode } from '../../parse/tree';
 import type { Framework } from '../types';
-import { factsOf, tensor, UNKNOWN, type ArgumentFacts, type NodeEdit, type Origin, type ScoreKind, type Scope, type Value } from '../values';
+import { factsOf, tensor, UNKNOWN, type ArgumentFacts, type ExpressionEvent, type NodeEdit, type Origin, type ScoreKind, type Scope, type TensorFacts, type Value } from '../values';
 import { argument, type FunctionModel, type LibraryContext } from './context';
 import { frameworkOfPath, isComplement, origin, predictedLabels, reduce, replaceNode, scoreFacts, unparenthesize, withLossOf } from './common';
 
@@ -49,8 +49,35 @@ export function sigmoidFunction(activation: 'sigmoid' | 'log_sigmoid'): Function
   return { activation, call: (ctx, args, node, path) => applyActivation(ctx, activation, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), true) };
 }
 
-/** A row: the natural logarithm. */
-export const LOG: FunctionModel = { call: (ctx, args, node, path, scope) => applyLog(ctx, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), scope) };
+/** A row: the natural logarithm, of a library that differentiates through it (`gradient`) or not (NumPy, `math`). */
+export function logFunction(gradient: boolean): FunctionModel {
+  return { call: (ctx, args, node, path, scope) => applyLog(ctx, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), scope, gradient) };
+}
+
+export const LOG = logFunction(true);
+
+/**
+ * A row: clamping (`torch.clamp(p, eps, 1)`, `np.clip`, `tf.clip_by_value`): the kind of score stays; a positive
+ * lower bound (`min`, under each library's name) keeps a later log finite.
+ */
+export function clampFunction(...lowerBoundNames: string[]): FunctionModel {
+  return { call: (_ctx, args, node) => clamped(argument(args, 0, 'input', 'x', 'a', 't')?.value ?? UNKNOWN, argument(args, 1, ...lowerBoundNames), node) };
+}
+
+/** What clamping `input` from `lowerBound` (absent, `None` or `0`: no lower bound) gives. */
+export function clamped(input: Value, lowerBound: ArgumentFacts | undefined, node: PyNode): Value {
+  const facts = factsOf(input);
+  const bound = lowerBound?.value;
+  const guards = bound !== undefined && !(bound.kind === 'number' && bound.value <= 0) && !(lowerBound?.node && textOf(lowerBound.node) === 'None');
+  const result: TensorFacts = {};
+  if (facts.score) result.score = facts.score;
+  if (facts.lossOf) result.lossOf = facts.lossOf;
+  if (facts.detached) result.detached = facts.detached;
+  if (facts.library) result.library = facts.library;
+  if (guards) result.guarded = { value: 'clamp', origins: [origin(node, 'kept away from 0 by a clamp')] };
+  else if (facts.guarded) result.guarded = facts.guarded;
+  return tensor(result);
+}
 
 /** A row: argmax-like (predicted class indices, no gradient). */
 export const ARGMAX: FunctionModel = { call: (_ctx, _args, node) => predictedLabels(node, 'argmax of the scores', 'int') };
@@ -73,25 +100,39 @@ export const BACKPROPAGATES_FIRST: FunctionModel = {
   },
 };
 
-/** `log(p)`: of softmax/sigmoid probabilities it is a log-of-softmax / log-of-sigmoid expression. */
-export function applyLog(ctx: LibraryContext, input: ArgumentFacts | undefined, call: PyNode, framework: Framework, scope: Scope | undefined): Value {
+/**
+ * `log(p)`: of softmax/sigmoid probabilities it is a log-of-softmax / log-of-sigmoid expression, reported where a
+ * gradient can flow through it. Under `torch.no_grad()`, on a detached tensor or a NumPy array a -inf cannot reach the
+ * weights (sampling, decoding): the event rides on the result instead, and is reported only if an entropy `p * log(p)`
+ * turns the -inf into NaN (the interpreter's `*`). A guarded log (`log(p + eps)`, `log(p.clamp(min=eps))`) says so.
+ */
+export function applyLog(ctx: LibraryContext, input: ArgumentFacts | undefined, call: PyNode, framework: Framework, scope: Scope | undefined, gradient = true): Value {
   const facts = factsOf(input?.value ?? UNKNOWN);
   const score = facts.score;
   if (!score || score.value !== 'probabilities') return tensor(withLossOf({}, input?.value ?? UNKNOWN));
   const complement = input?.node ? isComplement(input.node) : false;
+  const reported = gradient && !facts.detached && facts.library?.value !== 'numpy' && ctx.gradientEnabled();
+  const guarded = facts.guarded?.value;
+  const withEvent = (event: ExpressionEvent, result: TensorFacts): Value => {
+    if (guarded) event.guarded = guarded;
+    if (reported) ctx.addEvent(event);
+    else result.logWithoutGradient = event;
+    return tensor(result);
+  };
   if (score.activation === 'softmax') {
     const fix = input?.node ? logSoftmaxFix(call, input.node, score.origins) : undefined;
-    ctx.addEvent({ kind: 'log-of-softmax', node: call, framework, origins: score.origins, fix });
-    return tensor({
-      score: { value: 'log-probabilities', activation: 'log_softmax', origins: score.origins },
-      logOfProbabilities: { value: true, origins: score.origins },
-      lastDim: facts.lastDim,
-    });
+    return withEvent(
+      { kind: 'log-of-softmax', node: call, framework, origins: score.origins, fix },
+      {
+        score: { value: 'log-probabilities', activation: 'log_softmax', origins: score.origins },
+        logOfProbabilities: { value: true, origins: score.origins },
+        lastDim: facts.lastDim,
+      },
+    );
   }
   if (score.activation === 'sigmoid') {
     const fix = input?.node ? logSigmoidFix(ctx, call, input.node, complement, scope) : undefined;
-    ctx.addEvent({ kind: 'log-of-sigmoid', node: call, framework, origins: score.origins, fix, complement });
-    return tensor({ logOfProbabilities: { value: true, origins: score.origins } });
+    return withEvent({ kind: 'log-of-sigmoid', node: call, framework, origins: score.origins, fix, complement }, { logOfProbabilities: { value: true, origins: score.origins } });
   }
   return tensor({});
 }

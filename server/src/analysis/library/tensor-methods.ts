@@ -1,8 +1,8 @@
 import { textOf, type PyNode } from '../../parse/tree';
 import { factsOf, tensor, UNKNOWN, type CallArguments, type Value } from '../values';
-import type { LibraryContext } from './context';
+import { argument, type LibraryContext } from './context';
 import { dtypeOfText, origin, predictedLabels, reduce, withLossOf } from './common';
-import { applyActivation, applyLog } from './scores';
+import { applyActivation, applyLog, clamped } from './scores';
 
 /**
  * Methods of tensors and arrays (PyTorch's, and NumPy's where they agree), by method name: `x.softmax(1)`, `y.float()`,
@@ -67,11 +67,8 @@ const BACKWARD: MethodModel = (ctx, receiver) => {
   return UNKNOWN;
 };
 
-/** Clamping keeps the kind of score (clamped probabilities are still probabilities). */
-const CLAMP: MethodModel = (_ctx, receiver) => {
-  const facts = factsOf(receiver);
-  return tensor({ score: facts.score, lossOf: facts.lossOf });
-};
+/** Clamping keeps the kind of score (clamped probabilities are still probabilities); `min` keeps a log finite. */
+const CLAMP: MethodModel = (_ctx, receiver, _receiverNode, _method, args, node) => clamped(receiver, argument(args, 0, 'min'), node);
 
 const RESHAPE: MethodModel = (_ctx, receiver, _receiverNode, method, args, node) => reshape(receiver, method, args, node);
 

@@ -10,6 +10,7 @@ import {
   CONVENTIONAL_ALIASES,
   disablesGradient,
   isKerasModelClass,
+  modelledNamesUnder,
   iterationBuiltin,
   iterationElement,
   KERAS_MODEL_METHODS,
@@ -473,6 +474,12 @@ export class Evaluator implements LibraryContext {
     const moduleNode = child(node, 'module_name');
     if (!moduleNode || moduleNode.type === 'relative_import') return;
     const modulePath = textOf(moduleNode).replace(/\s+/g, '');
+    if (node.children.some((c) => c.type === 'wildcard_import')) {
+      // `from torch.nn.functional import *`: binds what the module exports; later bindings override, as in Python.
+      const module = normalizePath(modulePath);
+      for (const name of modelledNamesUnder(module)) env.vars.set(name, { kind: 'ref', path: `${module}.${name}` });
+      return;
+    }
     for (const name of node.children.filter((c) => c.field === 'name')) {
       if (name.type === 'aliased_import') {
         const imported = textOf(child(name, 'name')!);

@@ -9,6 +9,7 @@ import {
   callTensorMethod,
   CONVENTIONAL_ALIASES,
   disablesGradient,
+  handWrittenActivation,
   isKerasModelClass,
   modelledNamesUnder,
   iterationBuiltin,
@@ -912,6 +913,10 @@ export class Evaluator implements LibraryContext {
         : operator === '/' ? left.value / right.value
         : NaN;
       return Number.isFinite(result) ? { kind: 'number', value: result, float: left.float || right.float || operator === '/' } : UNKNOWN;
+    }
+    if (operator === '/' && leftNode && rightNode) {
+      const activation = handWrittenActivation(node, leftNode, rightNode, left);
+      if (activation) return activation;
     }
     const lf = factsOf(left);
     const rf = factsOf(right);

@@ -51,6 +51,8 @@ export interface TensorFacts {
   predictedLabels?: Fact<true>;
   /** Cut from the autograd graph: `.detach()`, `.item()`, `.numpy()`, `.tolist()`. */
   detached?: Fact<true>;
+  /** `exp(x)` of something that is not a log-probability: half of a softmax written by hand (`exp(x) / exp(x).sum(..)`). */
+  exponential?: Fact<true>;
   /** Kept away from 0 before a log: `p.clamp(min=eps)`, `p + 1e-10`, `torch.clamp(p, eps, 1)`. */
   guarded?: Fact<'clamp' | 'epsilon'>;
   /** `log` of probabilities (the softmax/sigmoid origins) — the ingredient of a hand-written cross-entropy. */
@@ -326,6 +328,8 @@ export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
   if (predicted) facts.predictedLabels = predicted;
   const detached = mergeFact(a.detached, b.detached);
   if (detached) facts.detached = detached;
+  const exponential = mergeFact(a.exponential, b.exponential);
+  if (exponential) facts.exponential = exponential;
   const guarded = mergeFact(a.guarded, b.guarded);
   if (guarded) facts.guarded = guarded;
   const logOf = mergeFact(a.logOfProbabilities, b.logOfProbabilities);

@@ -160,4 +160,5 @@ export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
 export { MODULE_SELF_METHODS } from './torch-nn';
 export { iterationBuiltin, iterationElement } from './data';
 export { disablesGradient } from './gradient-flow';
+export { handWrittenActivation } from './scores';
 export type { LibraryContext } from './context';

@@ -181,3 +181,78 @@ function logSigmoidSpelling(scopes: Map<string, Value>[]): string | undefined {
   for (const scope of scopes) for (const [name, value] of scope) if (value.kind === 'ref' && value.path === 'torch') return `${name}.nn.functional.logsigmoid`;
   return undefined;
 }
+
+/**
+ * `exp(x)`: of log_softmax / logsigmoid output it is softmax / sigmoid probabilities again (no edit undoes it: the
+ * origin is the exp); of anything else it is an exponential, which a division by its own sum makes a softmax.
+ */
+export function exponential(input: Value, node: PyNode): Value {
+  const facts = factsOf(input);
+  const score = facts.score;
+  if (score?.value === 'log-probabilities' && (score.activation === 'log_softmax' || score.activation === 'log_sigmoid')) {
+    const activation = score.activation === 'log_softmax' ? 'softmax' : 'sigmoid';
+    return tensor(scoreFacts('probabilities', activation, [origin(node, `exp of ${score.activation}: ${activation} probabilities`)], facts));
+  }
+  return tensor(withLossOf({ exponential: { value: true, origins: [origin(node, 'exp')] } }, input));
+}
+
+/** A row: `torch.exp`, `np.exp`, `tf.exp`, `jnp.exp`. */
+export const EXP: FunctionModel = { call: (_ctx, args, node) => exponential(argument(args, 0, 'input', 'x')?.value ?? UNKNOWN, node) };
+
+const SUM_CALLEE = /(^|\.)(sum|reduce_sum)$/;
+const EXP_CALLEE = /(^|\.)exp$/;
+
+function sameExpression(a: PyNode, b: PyNode): boolean {
+  return textOf(unparenthesize(a)).replace(/\s+/g, '') === textOf(unparenthesize(b)).replace(/\s+/g, '');
+}
+
+function keepsDims(call: PyNode): boolean {
+  const argumentList = child(call, 'arguments');
+  return (argumentList ? namedChildren(argumentList) : []).some(
+    (a) => a.type === 'keyword_argument' && /^keepdims?$/.test(textOf(child(a, 'name')!)) && textOf(child(a, 'value')!) === 'True',
+  );
+}
+
+/** `s` is a sum of `e` over an axis that keeps its dims: `e.sum(1, keepdim=True)`, `torch.sum(e, 1, keepdim=True)`, `tf.reduce_sum(e, -1, keepdims=True)`. */
+function isKeptSumOf(s: PyNode, e: PyNode): boolean {
+  const call = unparenthesize(s);
+  const callee = call.type === 'call' ? child(call, 'function') : undefined;
+  if (!callee || !SUM_CALLEE.test(textOf(callee)) || !keepsDims(call)) return false;
+  if (callee.type === 'attribute' && textOf(child(callee, 'attribute')!) === 'sum' && sameExpression(child(callee, 'object')!, e)) return true;
+  const argumentList = child(call, 'arguments');
+  const first = argumentList ? namedChildren(argumentList)[0] : undefined;
+  return first !== undefined && first.type !== 'keyword_argument' && sameExpression(first, e);
+}
+
+/** `1 + exp(-x)` (either order; `(-x).exp()` too; `1 + exp(x)` gives sigmoid(-x), a probability as well). */
+function isOnePlusExp(node: PyNode): boolean {
+  const sum = unparenthesize(node);
+  if (sum.type !== 'binary_operator' || textOf(child(sum, 'operator')!) !== '+') return false;
+  const [left, right] = [unparenthesize(child(sum, 'left')!), unparenthesize(child(sum, 'right')!)];
+  const one = (n: PyNode) => /^1(\.0*)?$/.test(textOf(n));
+  const isExp = (n: PyNode): boolean => {
+    if (n.type !== 'call') return false;
+    const callee = child(n, 'function')!;
+    const argumentList = child(n, 'arguments');
+    const args = argumentList ? namedChildren(argumentList) : [];
+    // `x.exp()` (a method) or `torch.exp(x)` (a function of one argument).
+    if (!EXP_CALLEE.test(textOf(callee))) return false;
+    return args.length === 0 ? callee.type === 'attribute' : args.length === 1 && args[0].type !== 'keyword_argument';
+  };
+  return (one(left) && isExp(right)) || (one(right) && isExp(left));
+}
+
+/**
+ * An activation written by hand as a division: `exp(x) / exp(x).sum(dim, keepdim=True)` (or `e / e.sum(..)` with
+ * `e = exp(x)`) is a softmax, `1 / (1 + exp(-x))` a sigmoid; undefined for any other division.
+ */
+export function handWrittenActivation(division: PyNode, numerator: PyNode, denominator: PyNode, numeratorValue: Value): Value | undefined {
+  const facts = factsOf(numeratorValue);
+  if (facts.exponential && isKeptSumOf(denominator, numerator)) {
+    return tensor(scoreFacts('probabilities', 'softmax', [origin(division, 'softmax written by hand: exp / sum of exp')], facts));
+  }
+  if (numeratorValue.kind === 'number' && numeratorValue.value === 1 && isOnePlusExp(denominator)) {
+    return tensor(scoreFacts('probabilities', 'sigmoid', [origin(division, 'sigmoid written by hand: 1 / (1 + exp(..))')], {}));
+  }
+  return undefined;
+}

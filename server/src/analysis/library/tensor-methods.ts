@@ -2,7 +2,7 @@ import { textOf, type PyNode } from '../../parse/tree';
 import { factsOf, tensor, UNKNOWN, type CallArguments, type Value } from '../values';
 import { argument, type LibraryContext } from './context';
 import { dtypeOfText, origin, predictedLabels, reduce, withLossOf } from './common';
-import { applyActivation, applyLog, clamped } from './scores';
+import { applyActivation, applyLog, clamped, exponential } from './scores';
 
 /**
  * Methods of tensors and arrays (PyTorch's, and NumPy's where they agree), by method name: `x.softmax(1)`, `y.float()`,
@@ -113,6 +113,7 @@ export const TENSOR_METHODS: ReadonlyMap<string, MethodModel> = new Map<string, 
   ['sum', REDUCE_METHOD],
   ['mean', REDUCE_METHOD],
   ['backward', BACKWARD],
+  ['exp', (_ctx, receiver, _receiverNode, _method, _args, node) => exponential(receiver, node)],
   ['clamp', CLAMP],
   ['clip', CLAMP],
   ['clamp_', CLAMP],

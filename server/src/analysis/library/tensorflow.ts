@@ -4,7 +4,7 @@ import { DENSE } from './keras';
 import { applyLayer } from './layers';
 import { oneHotFunction } from './arrays';
 import { STOP_GRADIENT } from './gradient-flow';
-import { ARGMAX, clampFunction, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
+import { ARGMAX, clampFunction, EXP, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
 
 /**
  * TensorFlow functions (`tf.nn`, `tf.math`; `tf.compat.v1` is normalised to `tensorflow` by `loss-catalog.ts`).
@@ -34,6 +34,8 @@ export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map(
   ['tensorflow.math.log_sigmoid', sigmoidFunction('log_sigmoid')],
   ['tensorflow.math.log', LOG],
   ['tensorflow.log', LOG],
+  ['tensorflow.exp', EXP],
+  ['tensorflow.math.exp', EXP],
   ['tensorflow.clip_by_value', clampFunction('clip_value_min')],
   ['tensorflow.argmax', ARGMAX],
   ['tensorflow.math.argmax', ARGMAX],

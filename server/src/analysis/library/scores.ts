@@ -184,20 +184,26 @@ function logSigmoidSpelling(scopes: Map<string, Value>[]): string | undefined {
 
 /**
  * `exp(x)`: of log_softmax / logsigmoid output it is softmax / sigmoid probabilities again (no edit undoes it: the
- * origin is the exp); of anything else it is an exponential, which a division by its own sum makes a softmax.
+ * origin is the exp); of anything else it is an exponential, which a division by its own sum makes a softmax. A
+ * library without gradients (NumPy) computes softmax by hand on purpose (a from-scratch network, a metric): its
+ * exponential is not tracked (`differentiable` false), so no rule suggests a built-in loss there.
  */
-export function exponential(input: Value, node: PyNode): Value {
+export function exponential(input: Value, node: PyNode, differentiable = true): Value {
   const facts = factsOf(input);
   const score = facts.score;
   if (score?.value === 'log-probabilities' && (score.activation === 'log_softmax' || score.activation === 'log_sigmoid')) {
     const activation = score.activation === 'log_softmax' ? 'softmax' : 'sigmoid';
     return tensor(scoreFacts('probabilities', activation, [origin(node, `exp of ${score.activation}: ${activation} probabilities`)], facts));
   }
-  return tensor(withLossOf({ exponential: { value: true, origins: [origin(node, 'exp')] } }, input));
+  return tensor(withLossOf(differentiable ? { exponential: { value: true, origins: [origin(node, 'exp')] } } : {}, input));
 }
 
-/** A row: `torch.exp`, `np.exp`, `tf.exp`, `jnp.exp`. */
-export const EXP: FunctionModel = { call: (_ctx, args, node) => exponential(argument(args, 0, 'input', 'x')?.value ?? UNKNOWN, node) };
+/** A row: `torch.exp`, `tf.exp`, `jnp.exp` (`differentiable`), `np.exp` (not). */
+export function expFunction(differentiable: boolean): FunctionModel {
+  return { call: (_ctx, args, node) => exponential(argument(args, 0, 'input', 'x')?.value ?? UNKNOWN, node, differentiable) };
+}
+
+export const EXP = expFunction(true);
 
 const SUM_CALLEE = /(^|\.)(sum|reduce_sum)$/;
 const EXP_CALLEE = /(^|\.)exp$/;

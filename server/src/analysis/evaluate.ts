@@ -11,12 +11,12 @@ import {
   disablesGradient,
   handWrittenActivation,
   isKerasModelClass,
-  modelledNamesUnder,
   iterationBuiltin,
   iterationElement,
   KERAS_MODEL_METHODS,
   MODULE_BASE_CLASSES,
   MODULE_SELF_METHODS,
+  modelledNamesUnder,
   tensorAttribute,
   type LibraryContext,
 } from './library/index';

@@ -1,4 +1,4 @@
-import { namedChildren, textOf, type PyNode } from '../../parse/tree';
+import { child, namedChildren, textOf, type PyNode } from '../../parse/tree';
 import { factsOf, tensor, UNKNOWN, type Value } from '../values';
 import type { FunctionModel } from './context';
 
@@ -27,7 +27,7 @@ export function disablesGradient(value: Value, expression: PyNode): boolean {
   const path = value.path.endsWith('()') ? value.path.slice(0, -2) : value.path;
   if (GRADIENT_OFF.has(path)) return true;
   if (path !== 'torch.set_grad_enabled' && path !== 'torch.autograd.set_grad_enabled') return false;
-  const args = expression.type === 'call' ? namedChildren(expression).find((c) => c.type === 'argument_list') : undefined;
+  const args = expression.type === 'call' ? child(expression, 'arguments') : undefined;
   const first = args ? namedChildren(args)[0] : undefined;
   return first !== undefined && textOf(first) === 'False';
 }

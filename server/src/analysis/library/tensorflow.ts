@@ -7,9 +7,10 @@ import { STOP_GRADIENT } from './gradient-flow';
 import { ARGMAX, clampFunction, EXP, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
 
 /**
- * TensorFlow functions (`tf.nn`, `tf.math`; `tf.compat.v1` is normalised to `tensorflow` by `loss-catalog.ts`).
- * `tf.keras` is Keras (`keras.ts`); the `tf.nn` losses are in `loss-catalog.ts`.
+ * TensorFlow functions (`tf.nn`, `tf.math`, TF1's `tf.layers`; `tf.compat.v1` is normalised to `tensorflow` by
+ * `loss-catalog.ts`). `tf.keras` is Keras (`keras.ts`); the `tf.nn` and TF1 `tf.losses` losses are in `loss-catalog.ts`.
  */
+
 /**
  * TensorFlow 1's functional layer `tf.layers.dense(inputs, units, activation=None, ...)` (`tf.compat.v1.layers.dense`):
  * a Keras `Dense` applied to `inputs` at once.

@@ -14,6 +14,7 @@ import {
   iterationBuiltin,
   iterationElement,
   KERAS_MODEL_METHODS,
+  methodRunsWithoutGradient,
   MODULE_BASE_CLASSES,
   MODULE_SELF_METHODS,
   modelledNamesUnder,
@@ -503,6 +504,7 @@ export class Evaluator implements LibraryContext {
       owner,
       evaluations: 0,
     };
+    if (owner && methodRunsWithoutGradient(name, owner)) fn.gradientOff = true;
     if (node.parent?.type === 'decorated_definition') {
       for (const decorator of namedChildren(node.parent).filter((c) => c.type === 'decorator')) {
         const [expression] = namedChildren(decorator);

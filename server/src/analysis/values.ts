@@ -148,7 +148,7 @@ export interface FunctionValue {
   owner?: ClassValue;
   /** Set once the body was evaluated at least once (unevaluated functions are evaluated at the end). */
   evaluations: number;
-  /** Decorated with `@torch.no_grad()` / `@torch.inference_mode()`: its body records no gradient. */
+  /** Decorated with `@torch.no_grad()` / `@torch.inference_mode()`, or a Lightning `validation_step`: its body records no gradient. */
   gradientOff?: boolean;
   returnSummary?: Value;
 }

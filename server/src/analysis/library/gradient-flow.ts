@@ -1,5 +1,5 @@
 import { child, namedChildren, textOf, type PyNode } from '../../parse/tree';
-import { factsOf, tensor, UNKNOWN, type Value } from '../values';
+import { factsOf, tensor, UNKNOWN, type ClassValue, type Value } from '../values';
 import type { FunctionModel } from './context';
 
 /** A row: JAX's and TensorFlow's spelling of `.detach()`: what is known of the input, with no gradient flowing back through it. */
@@ -30,4 +30,19 @@ export function disablesGradient(value: Value, expression: PyNode): boolean {
   const args = expression.type === 'call' ? child(expression, 'arguments') : undefined;
   const first = args ? namedChildren(args)[0] : undefined;
   return first !== undefined && textOf(first) === 'False';
+}
+
+const LIGHTNING_MODULES = new Set(['pytorch_lightning.LightningModule', 'lightning.pytorch.LightningModule', 'lightning.LightningModule']);
+/** Lightning's Trainer runs these hooks with gradients off. */
+const LIGHTNING_STEPS_WITHOUT_GRADIENT = new Set(['validation_step', 'test_step', 'predict_step']);
+
+function isLightningModule(cls: ClassValue, seen = new Set<ClassValue>()): boolean {
+  if (seen.has(cls)) return false;
+  seen.add(cls);
+  return cls.bases.some((base) => (base.kind === 'ref' && LIGHTNING_MODULES.has(base.path)) || (base.kind === 'class' && isLightningModule(base, seen)));
+}
+
+/** A method the framework calls with gradients off: a LightningModule's `validation_step`, `test_step`, `predict_step`. */
+export function methodRunsWithoutGradient(name: string, owner: ClassValue): boolean {
+  return LIGHTNING_STEPS_WITHOUT_GRADIENT.has(name) && isLightningModule(owner);
 }

@@ -159,6 +159,6 @@ export { callTensorMethod, tensorAttribute } from './tensor-methods';
 export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
 export { MODULE_SELF_METHODS } from './torch-nn';
 export { iterationBuiltin, iterationElement } from './data';
-export { disablesGradient } from './gradient-flow';
+export { disablesGradient, methodRunsWithoutGradient } from './gradient-flow';
 export { handWrittenActivation } from './scores';
 export type { LibraryContext } from './context';

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson, SOFTMAX_BEFORE_CE } from './cli-harness';
+import { readFixture } from '../engine/fixtures';
+import { ensureBuilt, makeTree, notebookJson, removeTree, repoRoot, runCli, runJson, SOFTMAX_BEFORE_CE } from './cli-harness';
 
 before(ensureBuilt);
 
@@ -109,5 +111,38 @@ describe('loss-lens check on bad input', () => {
     assert.match(run.stdout, /^1 path could not be read \(listed on stderr\)\.$/m);
     const onlyBroken = runCli(['check', 'no-cells.ipynb', 'r-kernel.ipynb'], { cwd: root });
     assert.match(onlyBroken.stdout, /^No findings in the 1 file checked, but 1 path could not be read \(listed on stderr\)\.$/m);
+  });
+});
+
+/** IPython syntax is masked in notebook cells only, and only where IPython reads it (`server/src/parse/ipython.ts`). */
+describe('loss-lens check: % and ! lines in files and notebooks', () => {
+  let root: string;
+  const fixtures = path.join(repoRoot, 'test', 'fixtures', 'rules', 'softmax-before-cross-entropy');
+  before(() => {
+    const cells = readFixture(path.join(fixtures, 'ipython-lines.cells.py')).cells;
+    root = makeTree({
+      'continuation.py': fs.readFileSync(path.join(fixtures, 'continuation-lines.py'), 'utf8'),
+      'ipython.ipynb': notebookJson(cells.map((cell) => ({ source: cell.text }))),
+      'shell-in-file.py': `!pip install torch\n${SOFTMAX_BEFORE_CE}`,
+    });
+  });
+  after(() => removeTree(root));
+
+  it('a valid file whose continuation lines start with % or != has no syntax-error note and its bug is found', () => {
+    const { status, report } = runJson(['check', 'continuation.py'], { cwd: root });
+    assert.equal(status, 1);
+    assert.deepEqual(report.notes, []);
+    assert.deepEqual(report.diagnostics.map((d) => [d.rule, d.line]), [['softmax-before-cross-entropy', 28]]);
+  });
+
+  it('a notebook with continued shell commands, help suffixes and a pasted session has no syntax-error note', () => {
+    const { report } = runJson(['check', 'ipython.ipynb'], { cwd: root });
+    assert.deepEqual(report.notes, []);
+    assert.deepEqual(report.diagnostics.map((d) => [d.rule, d.cell, d.line]), [['softmax-before-cross-entropy', 4, 4]]);
+  });
+
+  it('a shell command in a .py file is the syntax error Python would report', () => {
+    const { report } = runJson(['check', 'shell-in-file.py'], { cwd: root });
+    assert.deepEqual(report.notes.map((note) => [note.kind, note.line]), [['syntax-error', 1]]);
   });
 });

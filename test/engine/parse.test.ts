@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createAnalyzer, type LossLensAnalyzer } from '../../server/src/analysis/index';
+import * as path from 'node:path';
 import type { ProgramSource } from '../../server/src/analysis/types';
 import { maskIPython } from '../../server/src/parse/ipython';
+import { FIXTURES_ROOT, readFixture } from './fixtures';
 
 let analyzer: LossLensAnalyzer;
 before(async () => {
@@ -27,6 +29,50 @@ test('cell magics: non-Python bodies skip the cell, %%time and %%capture keep it
 });
 
 const notebook = (...cells: string[]): ProgramSource => ({ kind: 'notebook', units: cells.map((text, i) => ({ cell: i, text })) });
+const file = (text: string): ProgramSource => ({ kind: 'file', units: [{ text }] });
+
+test('continuation lines starting with % or != are Python: inside brackets, after a backslash, in a string', () => {
+  const cell = ['log("%d of %d"', '    % (a, b))', 'ok = (a', '      != b)', 's = "%d" \\', '    % a', 't = """', '!not a command', '%not a magic', '"""', '!ls'].join('\n');
+  assert.deepEqual(maskIPython(cell).text.split('\n'), ['log("%d of %d"', '    % (a, b))', 'ok = (a', '      != b)', 's = "%d" \\', '    % a', 't = """', '!not a command', '%not a magic', '"""', '0#s']);
+});
+
+test('a shell command continued with backslashes is masked as a whole', () => {
+  const cell = ['!pip install torch \\', '    torchvision \\', '  --quiet', 'x = 1'].join('\n');
+  const masked = maskIPython(cell).text;
+  assert.equal(masked.length, cell.length);
+  assert.deepEqual(masked.split('\n'), ['0#ip install torch \\', ' '.repeat(17), ' '.repeat(9), 'x = 1']);
+});
+
+test('help suffixes and pasted interactive sessions', () => {
+  assert.deepEqual(maskIPython('torch.Tensor?\nF.softmax??\ntorch.*Loss?\nx = 1\n').text.split('\n'), ['0#rch.Tensor?', '0#softmax??', '0#rch.*Loss?', 'x = 1', '']);
+  const session = ['>>> import torch', '>>> for i in range(2):', '...     x = i', '...', 'tensor(1.)', '>>> !ls'].join('\n');
+  assert.deepEqual(maskIPython(session).text.split('\n'), ['    import torch', '    for i in range(2):', '        x = i', '   ', '          ', '    0#s']);
+  // `...` alone is Ellipsis, not a prompt.
+  assert.equal(maskIPython('...\nx = 1 % 2\n').text, '...\nx = 1 % 2\n');
+});
+
+test('a .py file is never masked: its % and != continuation lines parse and the bug after them is found', () => {
+  const fixture = readFixture(path.join(FIXTURES_ROOT, 'softmax-before-cross-entropy', 'continuation-lines.py'));
+  const result = analyzer.analyze(fixture.source);
+  assert.deepEqual(result.parseErrors, []);
+  assert.deepEqual(result.findings.map((f) => [f.rule, f.location.range.start.line]), [['softmax-before-cross-entropy', 27]]);
+  // IPython syntax in a .py file is a syntax error there, as Python says.
+  assert.equal(analyzer.analyze(file('import torch\n!pip install torch\n')).parseErrors.length, 1);
+});
+
+test('the same text parses as a file and as a cell, each its own way', () => {
+  const text = 'x = 1\n%matplotlib inline\n';
+  assert.equal(analyzer.analyze(notebook(text)).parseErrors.length, 0);
+  assert.equal(analyzer.analyze(file(text)).parseErrors.length, 1);
+  assert.equal(analyzer.analyze(notebook(text)).parseErrors.length, 0);
+});
+
+test('notebook cells with continued commands, help suffixes, % continuation lines and a pasted session parse', () => {
+  const fixture = readFixture(path.join(FIXTURES_ROOT, 'softmax-before-cross-entropy', 'ipython-lines.cells.py'));
+  const result = analyzer.analyze(fixture.source);
+  assert.deepEqual(result.parseErrors, []);
+  assert.deepEqual(result.findings.map((f) => [f.rule, f.location.cell, f.location.range.start.line]), [['softmax-before-cross-entropy', 4, 3]]);
+});
 
 test('magics do not break the analysis of the rest of the cell, and lines keep their numbers', () => {
   const result = analyzer.analyze(

@@ -8,12 +8,16 @@ import {
   callLibrary,
   callTensorMethod,
   CONVENTIONAL_ALIASES,
+  disablesGradient,
+  handWrittenActivation,
   isKerasModelClass,
   builtinCall,
   iterationElement,
   KERAS_MODEL_METHODS,
+  methodRunsWithoutGradient,
   MODULE_BASE_CLASSES,
   MODULE_SELF_METHODS,
+  modelledNamesUnder,
   orderedLayersOf,
   tensorAttribute,
   type LibraryContext,
@@ -122,6 +126,8 @@ export class Evaluator implements LibraryContext {
   private loopDepth = 0;
   /** Nesting of expressions (and assignment patterns, ERROR nodes) under evaluation, bounded by MAX_EXPRESSION_DEPTH. */
   private expressionDepth = 0;
+  /** Nesting of `with torch.no_grad():` blocks and `@torch.no_grad()` functions under evaluation. */
+  private gradientOffDepth = 0;
   private truncated = false;
   /** An unexpected exception that stopped the evaluation (kept for debugging; the result is flagged truncated). */
   internalError: unknown;
@@ -247,6 +253,7 @@ export class Evaluator implements LibraryContext {
         return this.execTry(node, env);
       case 'with_statement': {
         const clause = node.children.find((c) => c.type === 'with_clause');
+        let gradientOff = false;
         for (const item of clause ? namedChildren(clause) : []) {
           const value = child(item, 'value');
           if (!value) continue;
@@ -255,10 +262,17 @@ export class Evaluator implements LibraryContext {
             const bound = expression ? this.evalExpr(expression, env) : UNKNOWN;
             const alias = child(value, 'alias');
             if (alias) this.assign(namedChildren(alias)[0] ?? alias, bound, env);
-          } else this.evalExpr(value, env);
+            if (expression && disablesGradient(bound, expression)) gradientOff = true;
+          } else if (disablesGradient(this.evalExpr(value, env), value)) gradientOff = true;
         }
         const body = child(node, 'body');
-        return body ? this.execBlock(body, env) : env;
+        if (!body) return env;
+        if (gradientOff) this.gradientOffDepth++;
+        try {
+          return this.execBlock(body, env);
+        } finally {
+          if (gradientOff) this.gradientOffDepth--;
+        }
       }
       case 'function_definition':
         this.defineFunction(node, env);
@@ -491,6 +505,12 @@ export class Evaluator implements LibraryContext {
     const moduleNode = child(node, 'module_name');
     if (!moduleNode || moduleNode.type === 'relative_import') return;
     const modulePath = textOf(moduleNode).replace(/\s+/g, '');
+    if (node.children.some((c) => c.type === 'wildcard_import')) {
+      // `from torch.nn.functional import *`: binds what the module exports; later bindings override, as in Python.
+      const module = normalizePath(modulePath);
+      for (const name of modelledNamesUnder(module)) env.vars.set(name, { kind: 'ref', path: `${module}.${name}` });
+      return;
+    }
     for (const name of node.children.filter((c) => c.field === 'name')) {
       if (name.type === 'aliased_import') {
         const imported = textOf(child(name, 'name')!);
@@ -513,6 +533,13 @@ export class Evaluator implements LibraryContext {
       owner,
       evaluations: 0,
     };
+    if (owner && methodRunsWithoutGradient(name, owner)) fn.gradientOff = true;
+    if (node.parent?.type === 'decorated_definition') {
+      for (const decorator of namedChildren(node.parent).filter((c) => c.type === 'decorator')) {
+        const [expression] = namedChildren(decorator);
+        if (expression && disablesGradient(this.evalExpr(expression, env), expression)) fn.gradientOff = true;
+      }
+    }
     this.functions.push(fn);
     if (!owner) env.vars.set(name, fn);
     return fn;
@@ -615,11 +642,13 @@ export class Evaluator implements LibraryContext {
     }
     const frame: Frame = { fn, returns: [], loopExits: [] };
     this.frames.push(frame);
+    if (fn.gradientOff) this.gradientOffDepth++;
     try {
       const body = child(fn.node, 'body');
       if (body) this.execBlock(body, env);
     } finally {
       this.frames.pop();
+      if (fn.gradientOff) this.gradientOffDepth--;
     }
     const result = frame.returns.length === 0 ? UNKNOWN : frame.returns.reduce((a, b) => mergeValues(a, b));
     fn.returnSummary = fn.returnSummary ? mergeValues(fn.returnSummary, result) : result;
@@ -918,6 +947,10 @@ export class Evaluator implements LibraryContext {
         : NaN;
       return Number.isFinite(result) ? { kind: 'number', value: result, float: left.float || right.float || operator === '/' } : UNKNOWN;
     }
+    if (operator === '/' && leftNode && rightNode) {
+      const activation = handWrittenActivation(node, leftNode, rightNode, left);
+      if (activation) return activation;
+    }
     const lf = factsOf(left);
     const rf = factsOf(right);
     const facts = withLossOf({}, left, right);
@@ -926,6 +959,9 @@ export class Evaluator implements LibraryContext {
       // `p * log(p)` is an entropy (a regulariser or a metric), not a cross-entropy against a target.
       const otherSide = lf.logOfProbabilities ? rf : lf;
       if (logSide && otherSide.score?.value !== 'probabilities') facts.crossEntropyTerm = { value: true, origins: logSide.origins, reduced: false };
+      // An entropy over a log taken without gradient: a probability that underflowed to 0 gives 0 * -inf = NaN.
+      const quietLog = (lf.logOfProbabilities ? lf : rf).logWithoutGradient;
+      if (logSide && quietLog && !quietLog.guarded && otherSide.score?.value === 'probabilities') this.addEvent({ ...quietLog, entropy: true });
     }
     if ((operator === '*' || operator === '/') && !facts.crossEntropyTerm) {
       // Scaling a cross-entropy term (`/ batch_size`, `* weight`) keeps it one.
@@ -934,11 +970,15 @@ export class Evaluator implements LibraryContext {
     }
     if (operator === '+' || operator === '-') {
       if (lf.crossEntropyTerm && rf.crossEntropyTerm) facts.crossEntropyTerm = { ...lf.crossEntropyTerm, origins: [...lf.crossEntropyTerm.origins, ...rf.crossEntropyTerm.origins] };
-      // `p + eps`, `1 - p`: still probabilities (of the same activation) for the log rules.
+      // `p + eps`: still probabilities (of the same activation) for the log rules, and a log of it stays finite.
+      // `1 - p` too for a sigmoid (it is sigmoid(-x)); for a softmax it is no probability log_softmax computes.
       const constantLeft = left.kind === 'number';
       const constantRight = right.kind === 'number';
-      if (constantRight && lf.score?.value === 'probabilities') facts.score = lf.score;
-      if (constantLeft && rf.score?.value === 'probabilities') facts.score = rf.score;
+      const keeps = (score: TensorFacts['score']) => score?.value === 'probabilities' && (operator === '+' || score.activation !== 'softmax');
+      if (constantRight && keeps(lf.score)) facts.score = lf.score;
+      if (constantLeft && keeps(rf.score)) facts.score = rf.score;
+      const offset = constantRight ? right : constantLeft ? left : undefined;
+      if (operator === '+' && facts.score && offset?.kind === 'number' && offset.value > 0) facts.guarded = { value: 'epsilon', origins: [origin(node, 'kept away from 0 by an epsilon')] };
     }
     if ((operator === '/' || operator === '*') && (right.kind === 'number' || left.kind === 'number')) {
       // Temperature scaling keeps logits logits.
@@ -1183,6 +1223,10 @@ export class Evaluator implements LibraryContext {
     if (scope?.closure) scopes.push(bindingsOf(scope.closure));
     scopes.push(bindingsOf(this.moduleEnv));
     return scopes;
+  }
+
+  gradientEnabled(): boolean {
+    return this.gradientOffDepth === 0;
   }
 
   activationOf(path: string): Activation | undefined {

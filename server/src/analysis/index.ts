@@ -40,14 +40,15 @@ export class LossLensAnalyzer implements Analyzer {
     const cellOf = new Map<ParsedText, number | undefined>();
     const parseErrors: SourceLocation[] = [];
     let truncated = false;
+    const unitKind = source.kind === 'notebook' ? 'cell' : 'file';
     for (const unit of source.units) {
       if (Date.now() > deadline) {
         truncated = true;
         break;
       }
-      let parsed = this.cache.get(sanitize(unit.text), false, deadline);
+      let parsed = this.cache.get(sanitize(unit.text), unitKind, false, deadline);
       // Two cells with the same text need distinct trees: locations map trees back to cells.
-      if (parsed && cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), true, deadline);
+      if (parsed && cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), unitKind, true, deadline);
       if (!parsed) {
         truncated = true;
         break;

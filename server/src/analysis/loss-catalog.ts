@@ -51,6 +51,22 @@ const tf = (name: string, normalization: LossSpec['normalization'], target: Loss
   optionNames: ['axis'],
 });
 
+/**
+ * TensorFlow 1's `tf.losses` (`tf.compat.v1.losses`, normalised to `tensorflow.losses`): labels first, then logits,
+ * both also by keyword (`softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, ...)`). In
+ * TensorFlow 2 `tf.losses` is Keras's, which has none of these names.
+ */
+const tf1 = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target'], labels: string): LossSpec => ({
+  canonical: `tf:${name}`,
+  framework: 'tensorflow',
+  normalization,
+  expects: 'logits',
+  target,
+  inputArg: [1, 'logits'],
+  targetArg: [0, labels],
+  optionNames: ['weights', 'label_smoothing', 'reduction'],
+});
+
 const optax = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target']): LossSpec => ({
   canonical: `optax:${name}`,
   framework: 'jax',
@@ -94,6 +110,9 @@ export const LOSS_FUNCTIONS: ReadonlyMap<string, LossSpec> = new Map([
   ['tensorflow.nn.softmax_cross_entropy_with_logits_v2', tf('softmax_cross_entropy_with_logits', 'softmax', 'one-hot')],
   ['tensorflow.nn.sparse_softmax_cross_entropy_with_logits', tf('sparse_softmax_cross_entropy_with_logits', 'softmax', 'indices')],
   ['tensorflow.nn.sigmoid_cross_entropy_with_logits', tf('sigmoid_cross_entropy_with_logits', 'sigmoid', 'binary')],
+  ['tensorflow.losses.softmax_cross_entropy', tf1('softmax_cross_entropy', 'softmax', 'one-hot', 'onehot_labels')],
+  ['tensorflow.losses.sparse_softmax_cross_entropy', tf1('sparse_softmax_cross_entropy', 'softmax', 'indices', 'labels')],
+  ['tensorflow.losses.sigmoid_cross_entropy', tf1('sigmoid_cross_entropy', 'sigmoid', 'binary', 'multi_class_labels')],
   ['optax.softmax_cross_entropy', optax('softmax_cross_entropy', 'softmax', 'one-hot')],
   ['optax.losses.softmax_cross_entropy', optax('softmax_cross_entropy', 'softmax', 'one-hot')],
   ['optax.softmax_cross_entropy_with_integer_labels', optax('softmax_cross_entropy_with_integer_labels', 'softmax', 'indices')],

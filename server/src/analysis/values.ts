@@ -51,8 +51,17 @@ export interface TensorFacts {
   predictedLabels?: Fact<true>;
   /** Cut from the autograd graph: `.detach()`, `.item()`, `.numpy()`, `.tolist()`. */
   detached?: Fact<true>;
+  /** `exp(x)` of something that is not a log-probability: half of a softmax written by hand (`exp(x) / exp(x).sum(..)`). */
+  exponential?: Fact<true>;
+  /** Kept away from 0 before a log: `p.clamp(min=eps)`, `p + 1e-10`, `torch.clamp(p, eps, 1)`. */
+  guarded?: Fact<'clamp' | 'epsilon'>;
   /** `log` of probabilities (the softmax/sigmoid origins) — the ingredient of a hand-written cross-entropy. */
   logOfProbabilities?: Fact<true>;
+  /**
+   * A log-of-softmax/sigmoid computed where no gradient flows (`torch.no_grad()`, detached, NumPy): not reported, unless
+   * an entropy `p * log(p)` turns its -inf into NaN. Not merged across paths.
+   */
+  logWithoutGradient?: ExpressionEvent;
   /** `target * log(p)`: a cross-entropy term; `reduced` once summed, averaged or negated. */
   crossEntropyTerm?: Fact<true> & { reduced: boolean };
   /** Which array library holds the values: a NumPy array where PyTorch wants a tensor is a bug of its own. */
@@ -139,6 +148,8 @@ export interface FunctionValue {
   owner?: ClassValue;
   /** Set once the body was evaluated at least once (unevaluated functions are evaluated at the end). */
   evaluations: number;
+  /** Decorated with `@torch.no_grad()` / `@torch.inference_mode()`, or a Lightning `validation_step`: its body records no gradient. */
+  gradientOff?: boolean;
   returnSummary?: Value;
 }
 
@@ -240,6 +251,12 @@ export interface ExpressionEvent {
   fix?: NodeEdit[];
   /** For log-of-sigmoid: `log(1 - sigmoid(x))`. */
   complement?: boolean;
+  /** For log-of-softmax / log-of-sigmoid: the probabilities were clamped or offset by an epsilon first (no -inf). */
+  guarded?: 'clamp' | 'epsilon';
+  /** For log-of-softmax / log-of-sigmoid computed where no gradient flows: reported because `p * log(p)` makes it NaN. */
+  entropy?: boolean;
+  /** For softmax-without-dim: the input's rank when known (PyTorch's implicit dim depends on it). */
+  inputRank?: number;
 }
 
 export type Expectation = 'logits' | 'probabilities' | 'log-probabilities';
@@ -321,6 +338,10 @@ export function mergeFacts(a: TensorFacts, b: TensorFacts): TensorFacts {
   if (predicted) facts.predictedLabels = predicted;
   const detached = mergeFact(a.detached, b.detached);
   if (detached) facts.detached = detached;
+  const exponential = mergeFact(a.exponential, b.exponential);
+  if (exponential) facts.exponential = exponential;
+  const guarded = mergeFact(a.guarded, b.guarded);
+  if (guarded) facts.guarded = guarded;
   const logOf = mergeFact(a.logOfProbabilities, b.logOfProbabilities);
   if (logOf) facts.logOfProbabilities = logOf;
   const term = mergeFact(a.crossEntropyTerm, b.crossEntropyTerm, (x, y) => x.reduced === y.reduced);

@@ -24,6 +24,9 @@ export interface PyNode {
 }
 
 /** One parsed unit of text (a file or a cell). */
+/** A `.py` file (or a chunk of one) or a notebook code cell: only a cell may hold IPython syntax. */
+export type UnitKind = 'file' | 'cell';
+
 export interface ParsedText {
   /** The text as given (before IPython masking), so that node text and fixes refer to what the user wrote. */
   text: string;
@@ -160,11 +163,14 @@ function symbolTablesOf(language: Language): SymbolTables {
   return tables;
 }
 
-/** Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated). */
-function convert(parser: Parser, text: string, deadline: number): ParsedText | undefined {
+/**
+ * Parses and copies one unit; undefined when the deadline passed first (the caller reports the analysis truncated).
+ * Only a notebook cell is masked for IPython syntax: in a `.py` file a line starting with `%` or `!=` is Python.
+ */
+function convert(parser: Parser, text: string, kind: UnitKind, deadline: number): ParsedText | undefined {
   const lineStarts = computeLineStarts(text);
   const firstLine = text.slice(0, lineStarts[1] ?? text.length);
-  const masked = maskIPython(text);
+  const masked = kind === 'cell' ? maskIPython(text) : { text, skip: false };
   const parsedText = blankCommentLines(masked.text);
   const unit: ParsedText = {
     text,
@@ -261,7 +267,8 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
  * changed re-parses only that cell.
  */
 export class ParseCache {
-  private entries = new Map<string, ParsedText>();
+  /** One map per kind of unit: the same text parses differently as a file and as a cell. */
+  private entries: Record<UnitKind, Map<string, ParsedText>> = { file: new Map(), cell: new Map() };
   /** Number of actual parses, for tests of the cache. */
   parses = 0;
 
@@ -274,23 +281,24 @@ export class ParseCache {
    * The parsed unit for this text: from the cache unless `fresh` (a second cell with the same text needs its own
    * tree). Undefined when `deadline` (ms since the epoch) passed before parsing finished; such results are not cached.
    */
-  get(text: string, fresh = false, deadline = Infinity): ParsedText | undefined {
+  get(text: string, kind: UnitKind, fresh = false, deadline = Infinity): ParsedText | undefined {
+    const entries = this.entries[kind];
     if (!fresh) {
-      const cached = this.entries.get(text);
+      const cached = entries.get(text);
       if (cached) {
         // Refresh recency: Map keeps insertion order.
-        this.entries.delete(text);
-        this.entries.set(text, cached);
+        entries.delete(text);
+        entries.set(text, cached);
         return cached;
       }
     }
     this.parses++;
-    const parsed = convert(this.parser, text, deadline);
+    const parsed = convert(this.parser, text, kind, deadline);
     if (fresh || !parsed) return parsed;
-    this.entries.set(text, parsed);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    entries.set(text, parsed);
+    if (entries.size > this.capacity) {
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
     }
     return parsed;
   }

@@ -15,7 +15,11 @@ export const logOfSigmoid: Rule = {
       report({
         node: event.node,
         framework: event.framework,
-        message: `log of ${event.complement ? '1 - sigmoid' : 'sigmoid'} underflows to -inf for large ${event.complement ? 'positive' : 'negative'} inputs. ${event.complement ? 'logsigmoid(-x)' : 'logsigmoid(x)'} computes it stably.`,
+        message: event.entropy
+          ? `log of ${event.complement ? '1 - sigmoid' : 'sigmoid'} in an entropy p * log(p): a probability that rounds to 0 gives 0 * -inf = NaN. ${event.complement ? 'logsigmoid(-x)' : 'logsigmoid(x)'} computes the log stably.`
+          : event.guarded
+          ? `log of ${event.complement ? '1 - sigmoid' : 'sigmoid'} kept finite by ${event.guarded === 'clamp' ? 'a clamp' : 'an epsilon'}: for large ${event.complement ? 'positive' : 'negative'} inputs the value sits at the guard ${event.guarded === 'clamp' ? 'with no gradient' : 'and its gradient shrinks'}. ${event.complement ? 'logsigmoid(-x)' : 'logsigmoid(x)'} computes it exactly and stably.`
+          : `log of ${event.complement ? '1 - sigmoid' : 'sigmoid'} underflows to -inf for large ${event.complement ? 'positive' : 'negative'} inputs. ${event.complement ? 'logsigmoid(-x)' : 'logsigmoid(x)'} computes it stably.`,
         related: event.origins,
         fix: event.fix ? { title: `Use ${event.complement ? 'logsigmoid(-x)' : 'logsigmoid(x)'}`, edits: event.fix } : undefined,
       });

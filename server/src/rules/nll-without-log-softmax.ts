@@ -39,7 +39,11 @@ export const nllWithoutLogSoftmax: Rule = {
       report({
         node: site.inputReportNode,
         framework: site.spec.framework,
-        message: `${lossLabel(site)} expects log-probabilities, but its input is ${score.value === 'logits' ? 'raw logits' : 'softmax probabilities'}: the loss is just the negated ${score.value === 'logits' ? 'logit' : 'probability'} of the true class, unbounded below, and training diverges. Apply log_softmax first, or use cross_entropy on the logits.`,
+        // On probabilities -p[target] lies in [-1, 0]: nothing diverges, but d(-p_y)/dz_y = -p_y(1 - p_y) vanishes as p_y -> 0.
+        message:
+          score.value === 'logits'
+            ? `${lossLabel(site)} expects log-probabilities, but its input is raw logits: the loss is just the negated logit of the true class, unbounded below, and training diverges. Apply log_softmax first, or use cross_entropy on the logits.`
+            : `${lossLabel(site)} expects log-probabilities, but its input is softmax probabilities: the loss is then minus the probability of the true class, a value in [-1, 0] instead of a log-likelihood, whose gradient vanishes as that probability nears 0, so the samples the model gets most wrong barely train. Apply log_softmax instead of softmax, or use cross_entropy on the logits.`,
         related: score.origins,
         fix: edits ? { title, edits } : undefined,
       });

@@ -32,6 +32,8 @@ export interface LibraryContext {
    * module): for fixes that must spell a function with the program's own imports (`F.logsigmoid`).
    */
   visibleBindings(scope: Scope | undefined): Map<string, Value>[];
+  /** False inside `with torch.no_grad():` and functions decorated with it: nothing computed there reaches a gradient. */
+  gradientEnabled(): boolean;
   /** The activation a library function computes (`tf.nn.softmax` given as `activation=`), from the function tables. */
   activationOf(path: string): Activation | undefined;
   /** Whether the call is inside a loop of the function being evaluated (a `ModuleList.append` there adds an unknown number of layers). */

@@ -11,6 +11,7 @@ import { STDLIB_FUNCTIONS } from './stdlib';
 import { TENSORFLOW_FUNCTIONS } from './tensorflow';
 import { TORCH_FUNCTIONS } from './torch';
 import { containerMethod, MODULE_SELF_METHODS, TORCH_LAYERS, TORCH_NN_FUNCTIONS } from './torch-nn';
+import { LOSS_CLASSES, LOSS_FUNCTIONS } from '../loss-catalog';
 
 /**
  * The library models, assembled: what the interpreter (`../evaluate.ts`) asks when a program calls something it
@@ -80,6 +81,39 @@ export function callLibrary(ctx: LibraryContext, path: string, args: CallArgumen
   return undefined;
 }
 
+/** Keras model classes sit in the layer table for their own paths; `keras.layers` does not export them. */
+const KERAS_MODEL_NAMES = new Set(['Sequential', 'Model']);
+
+/** Every path a model knows: functions, losses, layer constructors. */
+function modelledPaths(): string[] {
+  return [
+    ...FUNCTION_MODELS.keys(),
+    ...LOSS_CLASSES.keys(),
+    ...LOSS_FUNCTIONS.keys(),
+    ...[...TORCH_LAYERS.keys()].map((name) => TORCH_NN + name),
+    ...[...KERAS_LAYERS.keys()].filter((name) => !KERAS_MODEL_NAMES.has(name)).map((name) => `keras.layers.${name}`),
+    ...KERAS_MODEL_PATHS,
+  ];
+}
+
+const namesUnder = new Map<string, string[]>();
+
+/**
+ * The names `from <module> import *` binds, as far as the models know them (`module` canonical, after
+ * `normalizePath`): every modelled path one level under it, `softmax` and `cross_entropy` for `torch.nn.functional`,
+ * `Dense` for `keras.layers`. A name the models do not know stays unbound (unknown), as it would be without the import.
+ */
+export function modelledNamesUnder(module: string): readonly string[] {
+  let names = namesUnder.get(module);
+  if (!names) {
+    const prefix = module + '.';
+    names = [...new Set(modelledPaths().filter((path) => path.startsWith(prefix) && !path.includes('.', prefix.length)).map((path) => path.slice(prefix.length)))];
+    // Module paths come from source text: bound the cache.
+    if (namesUnder.size < 1000) namesUnder.set(module, names);
+  }
+  return names;
+}
+
 /** The activation a library function computes, for models given the function itself (`activation=tf.nn.softmax`). */
 export function activationOfFunction(path: string): Activation | undefined {
   return FUNCTION_MODELS.get(path)?.activation;
@@ -129,4 +163,6 @@ export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
 export { MODULE_SELF_METHODS, orderedLayersOf } from './torch-nn';
 export { iterationElement } from './data';
 export { builtinCall } from './stdlib';
+export { disablesGradient, methodRunsWithoutGradient } from './gradient-flow';
+export { handWrittenActivation } from './scores';
 export type { LibraryContext } from './context';

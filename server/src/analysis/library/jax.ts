@@ -1,7 +1,7 @@
 import { NO_ARGUMENTS, type FunctionModel } from './context';
 import { oneHotFunction } from './arrays';
 import { STOP_GRADIENT } from './gradient-flow';
-import { ARGMAX, LOG, REDUCTION, sigmoidFunction, softmaxFunction } from './scores';
+import { ARGMAX, clampFunction, EXP, LOG, REDUCTION, sigmoidFunction, softmaxFunction } from './scores';
 
 /** JAX (`jax.nn`, `jax.numpy`, `jax.grad`). The optax losses are in `loss-catalog.ts`. */
 
@@ -21,6 +21,8 @@ export const JAX_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
   ['jax.nn.log_sigmoid', sigmoidFunction('log_sigmoid')],
   ['jax.nn.one_hot', oneHotFunction('float', 'one-hot floats')],
   ['jax.numpy.log', LOG],
+  ['jax.numpy.exp', EXP],
+  ['jax.numpy.clip', clampFunction('a_min', 'min')],
   ['jax.numpy.argmax', ARGMAX],
   ['jax.numpy.sum', REDUCTION],
   ['jax.numpy.mean', REDUCTION],

@@ -34,7 +34,7 @@ function kerasActivation(ctx: LibraryContext, value: Value): Activation | undefi
 }
 
 /** `Dense(units, activation=...)`: logits without activation, (log-)probabilities with one; the activation can be removed. */
-const DENSE: CallModel = (ctx, args, node, path) => {
+export const DENSE: CallModel = (ctx, args, node, path) => {
   const unitsArgument = argument(args, 0, 'units');
   const units = unitsArgument?.value.kind === 'number' ? unitsArgument.value.value : undefined;
   const activationArgument = argument(args, 1, 'activation');

@@ -1,6 +1,6 @@
 import { child, namedChildren, textOf, type PyNode } from '../../parse/tree';
 import type { Framework } from '../types';
-import { factsOf, tensor, UNKNOWN, type ArgumentFacts, type NodeEdit, type Origin, type ScoreKind, type Scope, type Value } from '../values';
+import { factsOf, tensor, UNKNOWN, type ArgumentFacts, type ExpressionEvent, type NodeEdit, type Origin, type ScoreKind, type Scope, type TensorFacts, type Value } from '../values';
 import { argument, type FunctionModel, type LibraryContext } from './context';
 import { frameworkOfPath, isComplement, origin, predictedLabels, reduce, replaceNode, scoreFacts, unparenthesize, withLossOf } from './common';
 
@@ -27,7 +27,7 @@ export function applyActivation(ctx: LibraryContext, activation: ActivationName,
   const removal = input?.node ? [replaceNode(call, textOf(input.node))] : undefined;
   const base = factsOf(input?.value ?? UNKNOWN);
   if ((activation === 'softmax' || activation === 'log_softmax') && !hasDim && framework === 'pytorch') {
-    ctx.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [] });
+    ctx.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [], inputRank: base.rank?.value });
   }
   const kind: ScoreKind = activation === 'softmax' || activation === 'sigmoid' ? 'probabilities' : 'log-probabilities';
   return tensor(scoreFacts(kind, activation, [origin(call, ACTIVATION_MESSAGES[activation], removal)], base));
@@ -49,8 +49,35 @@ export function sigmoidFunction(activation: 'sigmoid' | 'log_sigmoid'): Function
   return { activation, call: (ctx, args, node, path) => applyActivation(ctx, activation, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), true) };
 }
 
-/** A row: the natural logarithm. */
-export const LOG: FunctionModel = { call: (ctx, args, node, path, scope) => applyLog(ctx, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), scope) };
+/** A row: the natural logarithm, of a library that differentiates through it (`gradient`) or not (NumPy, `math`). */
+export function logFunction(gradient: boolean): FunctionModel {
+  return { call: (ctx, args, node, path, scope) => applyLog(ctx, argument(args, 0, 'input', 'x'), node, frameworkOfPath(path), scope, gradient) };
+}
+
+export const LOG = logFunction(true);
+
+/**
+ * A row: clamping (`torch.clamp(p, eps, 1)`, `np.clip`, `tf.clip_by_value`): the kind of score stays; a positive
+ * lower bound (`min`, under each library's name) keeps a later log finite.
+ */
+export function clampFunction(...lowerBoundNames: string[]): FunctionModel {
+  return { call: (_ctx, args, node) => clamped(argument(args, 0, 'input', 'x', 'a', 't')?.value ?? UNKNOWN, argument(args, 1, ...lowerBoundNames), node) };
+}
+
+/** What clamping `input` from `lowerBound` (absent, `None` or `0`: no lower bound) gives. */
+export function clamped(input: Value, lowerBound: ArgumentFacts | undefined, node: PyNode): Value {
+  const facts = factsOf(input);
+  const bound = lowerBound?.value;
+  const guards = bound !== undefined && !(bound.kind === 'number' && bound.value <= 0) && !(lowerBound?.node && textOf(lowerBound.node) === 'None');
+  const result: TensorFacts = {};
+  if (facts.score) result.score = facts.score;
+  if (facts.lossOf) result.lossOf = facts.lossOf;
+  if (facts.detached) result.detached = facts.detached;
+  if (facts.library) result.library = facts.library;
+  if (guards) result.guarded = { value: 'clamp', origins: [origin(node, 'kept away from 0 by a clamp')] };
+  else if (facts.guarded) result.guarded = facts.guarded;
+  return tensor(result);
+}
 
 /** A row: argmax-like (predicted class indices, no gradient). */
 export const ARGMAX: FunctionModel = { call: (_ctx, _args, node) => predictedLabels(node, 'argmax of the scores', 'int') };
@@ -73,25 +100,39 @@ export const BACKPROPAGATES_FIRST: FunctionModel = {
   },
 };
 
-/** `log(p)`: of softmax/sigmoid probabilities it is a log-of-softmax / log-of-sigmoid expression. */
-export function applyLog(ctx: LibraryContext, input: ArgumentFacts | undefined, call: PyNode, framework: Framework, scope: Scope | undefined): Value {
+/**
+ * `log(p)`: of softmax/sigmoid probabilities it is a log-of-softmax / log-of-sigmoid expression, reported where a
+ * gradient can flow through it. Under `torch.no_grad()`, on a detached tensor or a NumPy array a -inf cannot reach the
+ * weights (sampling, decoding): the event rides on the result instead, and is reported only if an entropy `p * log(p)`
+ * turns the -inf into NaN (the interpreter's `*`). A guarded log (`log(p + eps)`, `log(p.clamp(min=eps))`) says so.
+ */
+export function applyLog(ctx: LibraryContext, input: ArgumentFacts | undefined, call: PyNode, framework: Framework, scope: Scope | undefined, gradient = true): Value {
   const facts = factsOf(input?.value ?? UNKNOWN);
   const score = facts.score;
   if (!score || score.value !== 'probabilities') return tensor(withLossOf({}, input?.value ?? UNKNOWN));
   const complement = input?.node ? isComplement(input.node) : false;
+  const reported = gradient && !facts.detached && facts.library?.value !== 'numpy' && ctx.gradientEnabled();
+  const guarded = facts.guarded?.value;
+  const withEvent = (event: ExpressionEvent, result: TensorFacts): Value => {
+    if (guarded) event.guarded = guarded;
+    if (reported) ctx.addEvent(event);
+    else result.logWithoutGradient = event;
+    return tensor(result);
+  };
   if (score.activation === 'softmax') {
     const fix = input?.node ? logSoftmaxFix(call, input.node, score.origins) : undefined;
-    ctx.addEvent({ kind: 'log-of-softmax', node: call, framework, origins: score.origins, fix });
-    return tensor({
-      score: { value: 'log-probabilities', activation: 'log_softmax', origins: score.origins },
-      logOfProbabilities: { value: true, origins: score.origins },
-      lastDim: facts.lastDim,
-    });
+    return withEvent(
+      { kind: 'log-of-softmax', node: call, framework, origins: score.origins, fix },
+      {
+        score: { value: 'log-probabilities', activation: 'log_softmax', origins: score.origins },
+        logOfProbabilities: { value: true, origins: score.origins },
+        lastDim: facts.lastDim,
+      },
+    );
   }
   if (score.activation === 'sigmoid') {
     const fix = input?.node ? logSigmoidFix(ctx, call, input.node, complement, scope) : undefined;
-    ctx.addEvent({ kind: 'log-of-sigmoid', node: call, framework, origins: score.origins, fix, complement });
-    return tensor({ logOfProbabilities: { value: true, origins: score.origins } });
+    return withEvent({ kind: 'log-of-sigmoid', node: call, framework, origins: score.origins, fix, complement }, { logOfProbabilities: { value: true, origins: score.origins } });
   }
   return tensor({});
 }
@@ -138,5 +179,86 @@ function logSigmoidSpelling(scopes: Map<string, Value>[]): string | undefined {
     }
   }
   for (const scope of scopes) for (const [name, value] of scope) if (value.kind === 'ref' && value.path === 'torch') return `${name}.nn.functional.logsigmoid`;
+  return undefined;
+}
+
+/**
+ * `exp(x)`: of log_softmax / logsigmoid output it is softmax / sigmoid probabilities again (no edit undoes it: the
+ * origin is the exp); of anything else it is an exponential, which a division by its own sum makes a softmax. A
+ * library without gradients (NumPy) computes softmax by hand on purpose (a from-scratch network, a metric): its
+ * exponential is not tracked (`differentiable` false), so no rule suggests a built-in loss there.
+ */
+export function exponential(input: Value, node: PyNode, differentiable = true): Value {
+  const facts = factsOf(input);
+  const score = facts.score;
+  if (score?.value === 'log-probabilities' && (score.activation === 'log_softmax' || score.activation === 'log_sigmoid')) {
+    const activation = score.activation === 'log_softmax' ? 'softmax' : 'sigmoid';
+    return tensor(scoreFacts('probabilities', activation, [origin(node, `exp of ${score.activation}: ${activation} probabilities`)], facts));
+  }
+  return tensor(withLossOf(differentiable ? { exponential: { value: true, origins: [origin(node, 'exp')] } } : {}, input));
+}
+
+/** A row: `torch.exp`, `tf.exp`, `jnp.exp` (`differentiable`), `np.exp` (not). */
+export function expFunction(differentiable: boolean): FunctionModel {
+  return { call: (_ctx, args, node) => exponential(argument(args, 0, 'input', 'x')?.value ?? UNKNOWN, node, differentiable) };
+}
+
+export const EXP = expFunction(true);
+
+const SUM_CALLEE = /(^|\.)(sum|reduce_sum)$/;
+const EXP_CALLEE = /(^|\.)exp$/;
+
+function sameExpression(a: PyNode, b: PyNode): boolean {
+  return textOf(unparenthesize(a)).replace(/\s+/g, '') === textOf(unparenthesize(b)).replace(/\s+/g, '');
+}
+
+function keepsDims(call: PyNode): boolean {
+  const argumentList = child(call, 'arguments');
+  return (argumentList ? namedChildren(argumentList) : []).some(
+    (a) => a.type === 'keyword_argument' && /^keepdims?$/.test(textOf(child(a, 'name')!)) && textOf(child(a, 'value')!) === 'True',
+  );
+}
+
+/** `s` is a sum of `e` over an axis that keeps its dims: `e.sum(1, keepdim=True)`, `torch.sum(e, 1, keepdim=True)`, `tf.reduce_sum(e, -1, keepdims=True)`. */
+function isKeptSumOf(s: PyNode, e: PyNode): boolean {
+  const call = unparenthesize(s);
+  const callee = call.type === 'call' ? child(call, 'function') : undefined;
+  if (!callee || !SUM_CALLEE.test(textOf(callee)) || !keepsDims(call)) return false;
+  if (callee.type === 'attribute' && textOf(child(callee, 'attribute')!) === 'sum' && sameExpression(child(callee, 'object')!, e)) return true;
+  const argumentList = child(call, 'arguments');
+  const first = argumentList ? namedChildren(argumentList)[0] : undefined;
+  return first !== undefined && first.type !== 'keyword_argument' && sameExpression(first, e);
+}
+
+/** `1 + exp(-x)` (either order; `(-x).exp()` too; `1 + exp(x)` gives sigmoid(-x), a probability as well). */
+function isOnePlusExp(node: PyNode): boolean {
+  const sum = unparenthesize(node);
+  if (sum.type !== 'binary_operator' || textOf(child(sum, 'operator')!) !== '+') return false;
+  const [left, right] = [unparenthesize(child(sum, 'left')!), unparenthesize(child(sum, 'right')!)];
+  const one = (n: PyNode) => /^1(\.0*)?$/.test(textOf(n));
+  const isExp = (n: PyNode): boolean => {
+    if (n.type !== 'call') return false;
+    const callee = child(n, 'function')!;
+    const argumentList = child(n, 'arguments');
+    const args = argumentList ? namedChildren(argumentList) : [];
+    // `x.exp()` (a method) or `torch.exp(x)` (a function of one argument).
+    if (!EXP_CALLEE.test(textOf(callee))) return false;
+    return args.length === 0 ? callee.type === 'attribute' : args.length === 1 && args[0].type !== 'keyword_argument';
+  };
+  return (one(left) && isExp(right)) || (one(right) && isExp(left));
+}
+
+/**
+ * An activation written by hand as a division: `exp(x) / exp(x).sum(dim, keepdim=True)` (or `e / e.sum(..)` with
+ * `e = exp(x)`) is a softmax, `1 / (1 + exp(-x))` a sigmoid; undefined for any other division.
+ */
+export function handWrittenActivation(division: PyNode, numerator: PyNode, denominator: PyNode, numeratorValue: Value): Value | undefined {
+  const facts = factsOf(numeratorValue);
+  if (facts.exponential && isKeptSumOf(denominator, numerator)) {
+    return tensor(scoreFacts('probabilities', 'softmax', [origin(division, 'softmax written by hand: exp / sum of exp')], facts));
+  }
+  if (numeratorValue.kind === 'number' && numeratorValue.value === 1 && isOnePlusExp(denominator)) {
+    return tensor(scoreFacts('probabilities', 'sigmoid', [origin(division, 'sigmoid written by hand: 1 / (1 + exp(..))')], {}));
+  }
   return undefined;
 }

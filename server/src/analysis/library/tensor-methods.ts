@@ -1,8 +1,8 @@
 import { textOf, type PyNode } from '../../parse/tree';
 import { factsOf, tensor, UNKNOWN, type CallArguments, type Value } from '../values';
-import type { LibraryContext } from './context';
+import { argument, type LibraryContext } from './context';
 import { dtypeOfText, origin, predictedLabels, reduce, withLossOf } from './common';
-import { applyActivation, applyLog } from './scores';
+import { applyActivation, applyLog, clamped, exponential } from './scores';
 
 /**
  * Methods of tensors and arrays (PyTorch's, and NumPy's where they agree), by method name: `x.softmax(1)`, `y.float()`,
@@ -14,7 +14,7 @@ export type MethodModel = (ctx: LibraryContext, receiver: Value, receiverNode: P
 
 const SOFTMAX_METHOD: MethodModel = (ctx, receiver, receiverNode, method, args, node) => {
   const dimGiven = args.positional.length > 0 || args.keywords.has('dim');
-  if (!dimGiven) ctx.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
+  if (!dimGiven) ctx.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [], inputRank: factsOf(receiver).rank?.value });
   return applyActivation(ctx, method as 'softmax' | 'log_softmax', { node: receiverNode, value: receiver }, node, 'pytorch', true);
 };
 
@@ -67,11 +67,8 @@ const BACKWARD: MethodModel = (ctx, receiver) => {
   return UNKNOWN;
 };
 
-/** Clamping keeps the kind of score (clamped probabilities are still probabilities). */
-const CLAMP: MethodModel = (_ctx, receiver) => {
-  const facts = factsOf(receiver);
-  return tensor({ score: facts.score, lossOf: facts.lossOf });
-};
+/** Clamping keeps the kind of score (clamped probabilities are still probabilities); `min` keeps a log finite. */
+const CLAMP: MethodModel = (_ctx, receiver, _receiverNode, _method, args, node) => clamped(receiver, argument(args, 0, 'min'), node);
 
 const RESHAPE: MethodModel = (_ctx, receiver, _receiverNode, method, args, node) => reshape(receiver, method, args, node);
 
@@ -122,6 +119,7 @@ export const TENSOR_METHODS: ReadonlyMap<string, MethodModel> = new Map<string, 
   ['sum', REDUCE_METHOD],
   ['mean', REDUCE_METHOD],
   ['backward', BACKWARD],
+  ['exp', (_ctx, receiver, _receiverNode, _method, _args, node) => exponential(receiver, node)],
   ['clamp', CLAMP],
   ['clip', CLAMP],
   ['clamp_', CLAMP],

@@ -1,12 +1,29 @@
-import type { FunctionModel } from './context';
+import { UNKNOWN } from '../values';
+import { argument, type FunctionModel } from './context';
+import { DENSE } from './keras';
+import { applyLayer } from './layers';
 import { oneHotFunction } from './arrays';
 import { STOP_GRADIENT } from './gradient-flow';
-import { ARGMAX, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
+import { ARGMAX, clampFunction, EXP, LOG, REDUCTION, ROUND, sigmoidFunction, softmaxFunction } from './scores';
 
 /**
- * TensorFlow functions (`tf.nn`, `tf.math`; `tf.compat.v1` is normalised to `tensorflow` by `loss-catalog.ts`).
- * `tf.keras` is Keras (`keras.ts`); the `tf.nn` losses are in `loss-catalog.ts`.
+ * TensorFlow functions (`tf.nn`, `tf.math`, TF1's `tf.layers`; `tf.compat.v1` is normalised to `tensorflow` by
+ * `loss-catalog.ts`). `tf.keras` is Keras (`keras.ts`); the `tf.nn` and TF1 `tf.losses` losses are in `loss-catalog.ts`.
  */
+
+/**
+ * TensorFlow 1's functional layer `tf.layers.dense(inputs, units, activation=None, ...)` (`tf.compat.v1.layers.dense`):
+ * a Keras `Dense` applied to `inputs` at once.
+ */
+const TF1_DENSE: FunctionModel = {
+  call: (ctx, args, node, path, scope) => {
+    const inputs = argument(args, 0, 'inputs');
+    const layerArguments = args.keywords.has('inputs') ? args : { positional: args.positional.slice(1), keywords: args.keywords };
+    const layer = DENSE(ctx, layerArguments, node, path, scope);
+    return layer?.kind === 'layer' ? applyLayer(layer, inputs?.value ?? UNKNOWN, undefined, undefined) : undefined;
+  },
+};
+
 export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
   ['tensorflow.nn.softmax', softmaxFunction('softmax')],
   ['tensorflow.math.softmax', softmaxFunction('softmax')],
@@ -18,6 +35,9 @@ export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map(
   ['tensorflow.math.log_sigmoid', sigmoidFunction('log_sigmoid')],
   ['tensorflow.math.log', LOG],
   ['tensorflow.log', LOG],
+  ['tensorflow.exp', EXP],
+  ['tensorflow.math.exp', EXP],
+  ['tensorflow.clip_by_value', clampFunction('clip_value_min')],
   ['tensorflow.argmax', ARGMAX],
   ['tensorflow.math.argmax', ARGMAX],
   ['tensorflow.round', ROUND],
@@ -28,4 +48,6 @@ export const TENSORFLOW_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map(
   ['tensorflow.math.reduce_mean', REDUCTION],
   ['tensorflow.one_hot', oneHotFunction('float', 'one-hot floats')],
   ['tensorflow.stop_gradient', STOP_GRADIENT],
+  ['tensorflow.layers.dense', TF1_DENSE],
+  ['tensorflow.layers.Dense', { call: DENSE }],
 ]);

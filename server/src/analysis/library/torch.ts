@@ -2,7 +2,7 @@ import { tensor, UNKNOWN } from '../values';
 import { argument, type FunctionModel } from './context';
 import { predictedLabels } from './common';
 import { loaderOver, tensorDataset } from './data';
-import { ARGMAX, BACKPROPAGATES_FIRST, LOG, REDUCTION, ROUND, SAME_MODEL, sigmoidFunction, softmaxFunction } from './scores';
+import { ARGMAX, BACKPROPAGATES_FIRST, clampFunction, EXP, LOG, REDUCTION, ROUND, SAME_MODEL, sigmoidFunction, softmaxFunction } from './scores';
 
 /** `torch.*` functions (array constructors are in `arrays.ts`, `torch.nn` in `torch-nn.ts`). */
 
@@ -30,6 +30,9 @@ export const TORCH_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
   ['torch.sigmoid', sigmoidFunction('sigmoid')],
   ['torch.special.expit', sigmoidFunction('sigmoid')],
   ['torch.log', LOG],
+  ['torch.exp', EXP],
+  ['torch.clamp', clampFunction('min')],
+  ['torch.clip', clampFunction('min')],
   ['torch.argmax', ARGMAX],
   ['torch.max', MAX],
   ['torch.round', ROUND],

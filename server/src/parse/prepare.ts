@@ -92,26 +92,42 @@ function wordEndingAt(text: string, end: number): string {
 /** End (exclusive) of the string literal whose opening quote is at `start`; an unterminated one ends at its line's end, or the text's end when triple-quoted. */
 function stringEnd(text: string, start: number): number {
   const quote = text.charCodeAt(start);
+  if (text.charCodeAt(start + 1) === quote && text.charCodeAt(start + 2) === quote) return tripleQuotedEnd(text, start);
   const length = text.length;
-  const triple = text.charCodeAt(start + 1) === quote && text.charCodeAt(start + 2) === quote;
-  let index = triple ? start + 3 : start + 1;
+  let index = start + 1;
   while (index < length) {
     const code = text.charCodeAt(index);
     if (code === BACKSLASH) {
       // An escaped character, or a line joined inside the string (also in raw strings: `r'\''` is one string).
       index += text.charCodeAt(index + 1) === CARRIAGE_RETURN && text.charCodeAt(index + 2) === LINE_FEED ? 3 : 2;
-    } else if (code === quote) {
-      if (!triple) return index + 1;
-      if (text.charCodeAt(index + 1) === quote && text.charCodeAt(index + 2) === quote) return index + 3;
-      index++;
-    } else if (!triple && (code === LINE_FEED || code === CARRIAGE_RETURN)) {
-      return index;
-    } else index++;
+    } else if (code === quote) return index + 1;
+    else if (code === LINE_FEED || code === CARRIAGE_RETURN) return index;
+    else index++;
   }
   return length;
 }
 
-function lineEnd(text: string, start: number): number {
+/** Docstrings are most of the text inside strings: their closing quotes are searched for, not walked to. */
+function tripleQuotedEnd(text: string, start: number): number {
+  const closing = text.slice(start, start + 3);
+  let from = start + 3;
+  for (;;) {
+    const found = text.indexOf(closing, from);
+    if (found < 0) return text.length;
+    // An odd number of backslashes before the quotes escapes the first one.
+    let backslashes = 0;
+    while (found - backslashes - 1 >= from && text.charCodeAt(found - backslashes - 1) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return found + 3;
+    from = found + 1;
+  }
+}
+
+/** Offset of the line break ending the line that holds `start` (or the text's end). */
+function lineEnd(text: string, start: number, hasCarriageReturns: boolean): number {
+  if (!hasCarriageReturns) {
+    const end = text.indexOf('\n', start);
+    return end < 0 ? text.length : end;
+  }
   let index = start;
   while (index < text.length) {
     const code = text.charCodeAt(index);
@@ -123,6 +139,7 @@ function lineEnd(text: string, start: number): number {
 
 export function prepareForParsing(text: string): string {
   const length = text.length;
+  const hasCarriageReturns = text.includes('\r');
   const parts: string[] = [];
   /** Everything before this offset is in `parts` already. */
   let copied = 0;
@@ -141,7 +158,7 @@ export function prepareForParsing(text: string): string {
       let first = index;
       while (first < length && CLASS_OF[text.charCodeAt(first)] === CharClass.Space) first++;
       if (text.charCodeAt(first) === HASH) {
-        const end = lineEnd(text, first);
+        const end = lineEnd(text, first, hasCarriageReturns);
         replace(index, end, ' '.repeat(end - index));
         index = end;
         continue;
@@ -151,9 +168,19 @@ export function prepareForParsing(text: string): string {
     }
     const code = text.charCodeAt(index);
     switch (code < 128 ? CLASS_OF[code] : CharClass.Code) {
-      case CharClass.Code:
-        lastToken = index++;
+      case CharClass.Code: {
+        // A run of names, numbers, operators and spaces: the bulk of code, walked in a tight loop.
+        lastToken = index;
+        let next = index + 1;
+        for (; next < length; next++) {
+          const nextCode = text.charCodeAt(next);
+          const nextClass = nextCode < 128 ? CLASS_OF[nextCode] : CharClass.Code;
+          if (nextClass === CharClass.Code) lastToken = next;
+          else if (nextClass !== CharClass.Space) break;
+        }
+        index = next;
         break;
+      }
       case CharClass.Space:
         index++;
         break;
@@ -163,7 +190,7 @@ export function prepareForParsing(text: string): string {
         if (brackets.length === 0) lastToken = -1;
         break;
       case CharClass.Hash:
-        index = lineEnd(text, index);
+        index = lineEnd(text, index, hasCarriageReturns);
         break;
       case CharClass.Backslash: {
         // A continuation: the next line continues this one, so it is not a line start.

@@ -4,6 +4,7 @@ import { createAnalyzer, type LossLensAnalyzer } from '../../server/src/analysis
 import * as path from 'node:path';
 import type { ProgramSource } from '../../server/src/analysis/types';
 import { maskIPython } from '../../server/src/parse/ipython';
+import { prepareForParsing } from '../../server/src/parse/prepare';
 import { FIXTURES_ROOT, readFixture } from './fixtures';
 
 let analyzer: LossLensAnalyzer;
@@ -123,4 +124,35 @@ test('columns are UTF-16 code units and lines are 0-based', () => {
   const result = analyzer.analyze({ kind: 'file', units: [{ text: 'import torch.nn.functional as F\nprobs = F.softmax(z, dim=1)\nété = 1; loss = F.cross_entropy(probs, "日本")\n' }] });
   assert.equal(result.findings.length, 1);
   assert.deepEqual(result.findings[0].location.range, { start: { line: 2, character: 32 }, end: { line: 2, character: 37 } });
+});
+
+test('only real comment lines are blanked before parsing: string lines starting with #, continuations and the rest keep every character', () => {
+  const text = ['"""Doc', '# in a docstring"""', '# comment', "s = '#' + \"\\\"#\" + r'\\'#'", '  # indented', 'x = 1 + \\', '# after a backslash', 'b = b"""', '#"""', '\f# form feed', 'y = 2  # inline'].join('\n');
+  const prepared = prepareForParsing(text);
+  assert.equal(prepared.length, text.length);
+  assert.deepEqual(prepared.split('\n'), ['"""Doc', '# in a docstring"""', ' '.repeat(9), "s = '#' + \"\\\"#\" + r'\\'#'", ' '.repeat(12), 'x = 1 + \\', '# after a backslash', 'b = b"""', '#"""', ' '.repeat(12), 'y = 2  # inline']);
+  // Without a comment line or a starred bracket operand the text is returned as is.
+  assert.equal(prepareForParsing('x = "#"\n'), 'x = "#"\n');
+});
+
+test('a starred bracket operand in a tuple or a subscript is rewritten into a call, keeping every offset; elsewhere nothing changes', () => {
+  assert.equal(prepareForParsing('return dx, *([None] * n)'), 'return dx, _([None] * n)');
+  assert.equal(prepareForParsing('host, *rest = "h", *[]'), 'host, *rest = "h", _()');
+  assert.equal(prepareForParsing('f[*(slice(None) for _ in axes)]'), 'f[_(slice(None) for _ in axes)]');
+  assert.equal(prepareForParsing('x = a, *[b, [c]], *  (d)'), 'x = a, _(b, [c]), _  (d)');
+  const unchanged = ['y = a * (b) + a * [b] + a ** (b)', 'f(*(a), *[b])', 'x = [*(a)], (*[b],), {*(a)}', 'x = [a, *(b)]', 'except* (ValueError, TypeError):', 'return*(a)', 'print *(a)', 's = "x, *(a)"'];
+  for (const text of unchanged) assert.equal(prepareForParsing(text), text);
+});
+
+test('valid files with comment-like string lines and starred bracket operands have no syntax error, and the bug after them is found', () => {
+  for (const [name, line] of [['comment-like-string-lines.py', 42], ['starred-bracket-operands.py', 34]] as const) {
+    const result = analyzer.analyze(readFixture(path.join(FIXTURES_ROOT, 'softmax-before-cross-entropy', name)).source);
+    assert.deepEqual(result.parseErrors, [], name);
+    assert.deepEqual(result.findings.map((f) => [f.rule, f.location.range.start.line]), [['softmax-before-cross-entropy', line]], name);
+  }
+});
+
+test('a starred operand tree-sitter-python rejects and the workaround does not cover is a syntax error on its own line', () => {
+  const result = analyzer.analyze(file('import torch.nn.functional as F\n\n\ndef chars():\n    return 1, *"ab"\n'));
+  assert.deepEqual(result.parseErrors.map((location) => location.range.start.line), [4]);
 });

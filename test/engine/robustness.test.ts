@@ -123,3 +123,16 @@ test('long runs of comment lines (plain, indented, after a form feed) are analys
     assert.deepEqual(rulesOf(result), ['20004:softmax-before-cross-entropy'], JSON.stringify(comment));
   }
 });
+
+test('comment runs after strings holding # lines, quotes and backslashes are still blanked: analysed within the default budget', () => {
+  // Each prefix ends outside any string, so the comment lines after it are real comments; a scan that lost track
+  // of where the strings end would leave the run to the quadratic parse (minutes) or blank code.
+  const prefixes = ['def f():\n    """Doc\n    # of the call."""\n', "x = '''a\n# b\\'''' + \"#\" + '\\'#'\n", 'y = rb"\\"" + f"{1}#"\n'];
+  for (const prefix of prefixes) {
+    const lines = prefix.split('\n').length - 1;
+    const { result } = analyzeFile(`${prefix}${'# kept for reference\n'.repeat(20_000)}${SOFTMAX_BUG}`);
+    assert.equal(result.truncated, false, JSON.stringify(prefix));
+    assert.deepEqual(result.parseErrors, [], JSON.stringify(prefix));
+    assert.deepEqual(rulesOf(result), [`${lines + 20_002}:softmax-before-cross-entropy`], JSON.stringify(prefix));
+  }
+});

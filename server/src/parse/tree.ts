@@ -1,6 +1,7 @@
 import type { Language, Parser } from 'web-tree-sitter';
 import type { Position, Range } from '../analysis/types';
 import { maskIPython } from './ipython';
+import { prepareForParsing } from './prepare';
 import { openWalkCursor } from './wasm-cursor';
 
 /**
@@ -121,15 +122,6 @@ function missingNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, ro
 
 const IGNORE_FILE = /^\s*#\s*loss-lens:\s*ignore-file\b/;
 
-/**
- * Whole-line comments become spaces of the same length before parsing. tree-sitter-python's scanner takes time that
- * grows with the square of a run of comment lines (a 1,000-line run costs about half a second), while blank lines
- * cost nothing; the analysis never reads comment nodes (suppressions are matched in the raw text).
- */
-function blankCommentLines(text: string): string {
-  return text.replace(/^[ \t\f]*#[^\r\n]*/gm, (comment) => ' '.repeat(comment.length));
-}
-
 interface SymbolTables {
   typeNames: string[];
   fieldNames: (string | null)[];
@@ -171,7 +163,7 @@ function convert(parser: Parser, text: string, kind: UnitKind, deadline: number)
   const lineStarts = computeLineStarts(text);
   const firstLine = text.slice(0, lineStarts[1] ?? text.length);
   const masked = kind === 'cell' ? maskIPython(text) : { text, skip: false };
-  const parsedText = blankCommentLines(masked.text);
+  const parsedText = prepareForParsing(masked.text);
   const unit: ParsedText = {
     text,
     root: undefined as unknown as PyNode,

@@ -26,7 +26,7 @@ const cacheDir = path.join(repoRoot, '.corpus');
 const cli = path.join(repoRoot, 'bin', 'loss-lens.js');
 
 const PACKAGE_COLUMNS = ['package', 'version', 'sha256', 'files', 'lines', 'partly_analysed'] as const;
-const FINDING_COLUMNS = ['package', 'path', 'cell', 'line', 'column', 'rule', 'severity', 'verdict', 'reason', 'message'] as const;
+const FINDING_COLUMNS = ['package', 'version', 'path', 'cell', 'line', 'column', 'rule', 'severity', 'verdict', 'reason', 'message'] as const;
 const VERDICTS = new Set(['true', 'false', 'unreviewed']);
 
 type PackageRow = Record<(typeof PACKAGE_COLUMNS)[number], string>;
@@ -62,12 +62,13 @@ function writeTsv<Column extends string>(file: string, columns: readonly Column[
 }
 
 function findingKey(row: FindingRow): string {
-  return [row.package, row.path, row.cell, row.line, row.column, row.rule].join('\t');
+  return [row.package, row.version, row.path, row.cell, row.line, row.column, row.rule].join('\t');
 }
 
 function compareRows(a: FindingRow, b: FindingRow): number {
   return (
     a.package.localeCompare(b.package) ||
+    a.version.localeCompare(b.version) ||
     a.path.localeCompare(b.path) ||
     Number(a.cell || -1) - Number(b.cell || -1) ||
     Number(a.line) - Number(b.line) ||
@@ -166,7 +167,7 @@ function checkPackage(pkg: PackageRow, sourceDir: string): { reported: FindingRo
     throw new SetupError(`loss-lens check ${pkg.package}: the output is not JSON (exit ${result.status}):\n${result.stderr.slice(-2000)}`);
   }
   const inPackage = (reportedPath: string) => path.relative(relativeRoot, reportedPath).split(path.sep).join('/');
-  const row = (fields: Omit<FindingRow, 'package' | 'verdict' | 'reason'>): FindingRow => ({ package: pkg.package, ...fields, verdict: 'unreviewed', reason: '' });
+  const row = (fields: Omit<FindingRow, 'package' | 'version' | 'verdict' | 'reason'>): FindingRow => ({ package: pkg.package, version: pkg.version, ...fields, verdict: 'unreviewed', reason: '' });
   const cellOf = (cell: number | undefined) => (cell === undefined ? '' : String(cell));
   const reported: FindingRow[] = [];
   for (const d of report.diagnostics) {
@@ -192,7 +193,7 @@ function checkPackage(pkg: PackageRow, sourceDir: string): { reported: FindingRo
 function judgeNotesOnValidFiles(notes: FindingRow[], sourceDirs: Map<string, string>): void {
   const syntaxNotes = notes.filter((row) => row.rule === 'note:syntax-error' && !row.path.endsWith('.ipynb'));
   if (syntaxNotes.length === 0) return;
-  const files = syntaxNotes.map((row) => path.join(sourceDirs.get(row.package)!, row.path));
+  const files = syntaxNotes.map((row) => path.join(sourceDirs.get(`${row.package}==${row.version}`)!, row.path));
   const check = 'import ast, sys\nfor f in sys.argv[1:]:\n    try:\n        ast.parse(open(f, encoding="utf-8").read())\n        print("valid")\n    except Exception:\n        print("invalid")\n';
   const python = run('python3', ['-c', check, ...files]);
   const version = run('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).stdout.trim();
@@ -221,7 +222,7 @@ function parseArguments(argv: string[]): { update: boolean; only: Set<string> | 
 
 function describe(row: FindingRow): string {
   const cell = row.cell === '' ? '' : ` cell ${row.cell}`;
-  return `${row.package} ${row.path}${cell}:${row.line}:${row.column} ${row.rule} (${row.severity})`;
+  return `${row.package}==${row.version} ${row.path}${cell}:${row.line}:${row.column} ${row.rule} (${row.severity})`;
 }
 
 function main(): number {
@@ -248,7 +249,7 @@ function main(): number {
       throw new SetupError(`${pkg.package}==${pkg.version}: ${path.basename(archive)} has sha256 ${digest}, not the pinned ${pkg.sha256} (the mirror serves a different build: re-review before re-pinning)`);
     }
     const sourceDir = unpack(pkg, archive);
-    sourceDirs.set(pkg.package, sourceDir);
+    sourceDirs.set(`${pkg.package}==${pkg.version}`, sourceDir);
     const files = sourceFiles(sourceDir);
     const lines = files.reduce((sum, file) => sum + countLines(file), 0);
     const { reported, checked, partly } = checkPackage(pkg, sourceDir);
@@ -260,12 +261,14 @@ function main(): number {
     );
     const counted = { sha256: digest, files: String(checked), lines: String(lines), partly_analysed: String(partly) };
     for (const [column, value] of Object.entries(counted) as [keyof typeof counted, string][]) {
-      if (pkg[column] !== value) differences.push(`counts   ${pkg.package}: ${column} ${pkg[column] || '(none)'} -> ${value}`);
+      if (pkg[column] !== value) differences.push(`counts       ${pkg.package}==${pkg.version}: ${column} ${pkg[column] || '(none)'} -> ${value}`);
       pkg[column] = value;
     }
   }
 
-  const inScope = (row: FindingRow) => selected.some((pkg) => pkg.package === row.package);
+  // Every row is compared on a full run (a package dropped from packages.tsv shows its rows as disappeared); with
+  // --package, the rows of those packages, every version (re-pinning shows the old version's rows as disappeared).
+  const inScope = (row: FindingRow) => !only || only.has(row.package);
   const expectedByKey = new Map(expected.filter(inScope).map((row) => [findingKey(row), row]));
   const reportedKeys = new Set(reportedRows.map(findingKey));
   const merged: FindingRow[] = expected.filter((row) => !inScope(row));

@@ -6,6 +6,7 @@
  *   scripts/corpus-check.sh                      compare; exit 1 on any difference or unreviewed row
  *   scripts/corpus-check.sh --update             rewrite the expectations: new rows as `unreviewed`, verdicts kept
  *   scripts/corpus-check.sh --package timm,keras only these packages (the others' rows are left as they are)
+ *   scripts/corpus-check.sh --context 8          show 8 source lines around each row that needs a verdict
  *
  * `test/corpus-real/packages.tsv` pins each package (name, version, sha256 of the downloaded file) and holds its
  * counts (files, lines, files only partly analysed). `test/corpus-real/findings.tsv` holds one row per finding and
@@ -209,15 +210,35 @@ function judgeNotesOnValidFiles(notes: FindingRow[], sourceDirs: Map<string, str
   if (judged > 0) console.log(`${judged} new syntax note(s) are on files Python ${version} parses: judged false (classify their cause in the reason)`);
 }
 
-function parseArguments(argv: string[]): { update: boolean; only: Set<string> | null } {
+function parseArguments(argv: string[]): { update: boolean; only: Set<string> | null; context: number } {
   let update = false;
   let only: Set<string> | null = null;
+  let context = 0;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--update') update = true;
     else if (argv[i] === '--package' && i + 1 < argv.length) only = new Set(argv[++i].split(',').filter(Boolean));
-    else throw new SetupError(`unknown argument '${argv[i]}' (usage: corpus-check [--update] [--package NAME,...])`);
+    else if (argv[i] === '--context' && i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) context = Number(argv[++i]);
+    else throw new SetupError(`unknown argument '${argv[i]}' (usage: corpus-check [--update] [--package NAME,...] [--context N])`);
   }
-  return { update, only };
+  return { update, only, context };
+}
+
+/**
+ * The source lines around a row, for judging it without opening the file (`--context N`); the reported line is
+ * marked. Notebook rows are left out: their lines are relative to a cell.
+ */
+function sourceContext(row: FindingRow, sourceDirs: Map<string, string>, context: number): string {
+  const dir = sourceDirs.get(`${row.package}==${row.version}`);
+  if (context === 0 || !dir || row.cell !== '' || row.severity === 'note') return '';
+  const file = path.join(dir, row.path);
+  if (!fs.existsSync(file)) return '';
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const at = Number(row.line);
+  const shown: string[] = [];
+  for (let n = Math.max(1, at - context); n <= Math.min(lines.length, at + context); n++) {
+    shown.push(`${n === at ? '>' : ' '}${String(n).padStart(6)} | ${lines[n - 1]}`);
+  }
+  return `\n${shown.map((line) => `      ${line}`).join('\n')}`;
 }
 
 function describe(row: FindingRow): string {
@@ -226,7 +247,7 @@ function describe(row: FindingRow): string {
 }
 
 function main(): number {
-  const { update, only } = parseArguments(process.argv.slice(2));
+  const { update, only, context } = parseArguments(process.argv.slice(2));
   const packages = readTsv(packagesFile, PACKAGE_COLUMNS);
   const expected = readTsv(findingsFile, FINDING_COLUMNS);
   for (const row of expected) {
@@ -277,7 +298,7 @@ function main(): number {
   for (const row of reportedRows) {
     const known = expectedByKey.get(findingKey(row));
     if (!known) {
-      differences.push(`unreviewed   ${describe(row)}: ${row.message}`);
+      differences.push(`unreviewed   ${describe(row)}: ${row.message}${sourceContext(row, sourceDirs, context)}`);
       merged.push(row);
       if (row.rule.startsWith('note:')) newNotes.push(row);
       continue;
@@ -285,11 +306,11 @@ function main(): number {
     // A verdict was given on a severity and a message: when either changes, the finding must be judged again.
     const changed = known.severity !== row.severity ? `severity was ${known.severity}` : known.message !== row.message ? `message was "${known.message}"` : '';
     if (changed) {
-      differences.push(`changed      ${describe(row)}: ${changed} (judged ${known.verdict}): now "${row.message}"`);
+      differences.push(`changed      ${describe(row)}: ${changed} (judged ${known.verdict}): now "${row.message}"${sourceContext(row, sourceDirs, context)}`);
       merged.push({ ...row, verdict: 'unreviewed', reason: `previously ${known.severity}, judged ${known.verdict}: ${known.reason}` });
       continue;
     }
-    if (known.verdict === 'unreviewed') unreviewed.push(`${describe(row)}: ${row.message}`);
+    if (known.verdict === 'unreviewed') unreviewed.push(`${describe(row)}: ${row.message}${sourceContext(row, sourceDirs, context)}`);
     merged.push({ ...row, verdict: known.verdict, reason: known.reason });
   }
   if (update) judgeNotesOnValidFiles(newNotes, sourceDirs);

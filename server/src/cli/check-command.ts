@@ -11,6 +11,7 @@ import { CliIO } from './io';
 import { AnalysisTimeoutError, hardTimeoutFromEnvironment, IsolatedAnalyzer } from './isolated-analyzer';
 import { isReadFailure, ProgramFile, programSourceOf, readProgramFile } from './program-file';
 import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
+import { withSavedCaptures } from './saved-captures';
 
 /** `loss-lens check` and `loss-lens fix` (see shared/spec/cli.md and docs/cli.md). */
 
@@ -47,7 +48,10 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
     }
     try {
       if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report);
-      else addAnalysis(report, file.displayPath, await analyze(programSourceOf(program), analysisOptions), CLI_TIME_BUDGET_MS);
+      else {
+        const result = await analyze(programSourceOf(program), analysisOptions);
+        addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report), CLI_TIME_BUDGET_MS);
+      }
       report.checked++;
     } catch (error) {
       // An engine failure (or a stopped analysis) on one file must not hide the results of the others.

@@ -1,0 +1,118 @@
+/**
+ * Node-only: the saved captures of a checked file. A notebook's are its outputs of the Loss Lens MIME type
+ * (the tensors inline, or, when the inline copy was cut, the capture folder the record names); a script's are the
+ * capture folders of `loss_lens.watch` (and `loss_lens.capture`) under `.loss-lens/captures/` in the script's
+ * folder or one above it, or under `$LOSS_LENS_CAPTURE_DIR`, whose record names that script.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SavedCapture } from './confirm';
+import { CAPTURE_MIME_TYPE, parseCaptureRecord, TENSOR_ROLES, type CaptureRecord } from './record';
+import { decodeCaptureTensors, type CaptureTensors } from './tensors';
+
+export interface CaptureReading {
+  captures: SavedCapture[];
+  /** Capture outputs or folders that could not be read, with why. */
+  problems: string[];
+}
+
+/** The helper's default folder, relative to the working directory it ran in. */
+export const CAPTURES_FOLDER = path.join('.loss-lens', 'captures');
+
+/** The captures saved in a notebook's outputs. */
+export function capturesInNotebook(notebookText: string): CaptureReading {
+  const reading: CaptureReading = { captures: [], problems: [] };
+  let cells: unknown;
+  try {
+    cells = (JSON.parse(notebookText) as { cells?: unknown }).cells;
+  } catch {
+    return reading; // the analysis reports a notebook that is not JSON
+  }
+  if (!Array.isArray(cells)) return reading;
+  cells.forEach((cell: { outputs?: unknown }, index) => {
+    if (!Array.isArray(cell?.outputs)) return;
+    for (const output of cell.outputs as { data?: Record<string, unknown> }[]) {
+      const data = output?.data?.[CAPTURE_MIME_TYPE];
+      if (data === undefined) continue;
+      try {
+        const record = parseCaptureRecord(typeof data === 'string' ? JSON.parse(data) : data);
+        reading.captures.push({ record, cell: index, origin: { cell: index }, tensors: () => notebookTensors(record) });
+      } catch (error) {
+        reading.problems.push(`cell ${index} holds a capture that cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  });
+  return reading;
+}
+
+/** The inline tensors, or the whole ones from the capture folder when the inline copy was cut and that folder is this capture's. */
+function notebookTensors(record: CaptureRecord): CaptureTensors {
+  const sampled = TENSOR_ROLES.some((role) => record.tensors[role]?.sampled);
+  if (sampled && record.folder) {
+    const full = readFolderRecord(record.folder);
+    const same = full?.id === record.id && (['input', 'target'] as const).every((role) =>
+      (record.tensors[role].sampled?.originalShape ?? record.tensors[role].shape).join() === full.tensors[role].shape.join());
+    if (full && same) return decodeCaptureTensors(full, folderReader(record.folder));
+  }
+  return decodeCaptureTensors(record);
+}
+
+/** The captures of a script: capture folders whose record names this file. */
+export function capturesOfScript(scriptPath: string, env: NodeJS.ProcessEnv = process.env): CaptureReading {
+  const reading: CaptureReading = { captures: [], problems: [] };
+  const script = realPath(scriptPath);
+  const roots = new Set<string>();
+  if (env.LOSS_LENS_CAPTURE_DIR) roots.add(path.resolve(env.LOSS_LENS_CAPTURE_DIR));
+  for (let folder = path.dirname(script); ; folder = path.dirname(folder)) {
+    roots.add(path.join(folder, CAPTURES_FOLDER));
+    if (path.dirname(folder) === folder) break;
+  }
+  for (const root of roots) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(root, { withFileTypes: true });
+    } catch {
+      continue; // no captures there
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const folder = path.join(root, entry.name);
+      let record: CaptureRecord | undefined;
+      try {
+        record = readFolderRecord(folder);
+      } catch (error) {
+        reading.problems.push(`capture folder ${folder} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      if (!record?.source.file || realPath(record.source.file) !== script) continue;
+      const manifest = path.join(folder, 'manifest.json');
+      const found = record;
+      reading.captures.push({ record: found, origin: { path: manifest }, tensors: () => decodeCaptureTensors(found, folderReader(folder)) });
+    }
+  }
+  return reading;
+}
+
+/** A capture folder's record; undefined when the folder has no manifest (not a capture, or still being written). */
+function readFolderRecord(folder: string): CaptureRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseCaptureRecord(JSON.parse(text));
+}
+
+function folderReader(folder: string): (fileName: string) => Uint8Array {
+  // parseCaptureRecord admits only plain `.npy` file names, so this stays inside the folder.
+  return (fileName) => fs.readFileSync(path.join(folder, fileName));
+}
+
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}

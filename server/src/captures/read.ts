@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { NotebookCapture } from '../protocol';
 import type { SavedCapture } from './confirm';
 import { CAPTURE_MIME_TYPE, parseCaptureRecord, TENSOR_ROLES, type CaptureRecord } from './record';
 import { decodeCaptureTensors, type CaptureTensors } from './tensors';
@@ -45,8 +46,26 @@ export function capturesInNotebook(notebookText: string): CaptureReading {
   return reading;
 }
 
-/** The inline tensors, or the whole ones from the capture folder when the inline copy was cut and that folder is this capture's. */
-function notebookTensors(record: CaptureRecord): CaptureTensors {
+/** The captures an editor sends for an open notebook (`lossLens/captures`). */
+export function capturesFromEditor(entries: readonly NotebookCapture[]): CaptureReading {
+  const reading: CaptureReading = { captures: [], problems: [] };
+  for (const entry of entries) {
+    try {
+      const record = parseCaptureRecord(entry.record);
+      reading.captures.push({ record, cell: entry.cell, origin: { cell: entry.cell }, tensors: () => notebookTensors(record, entry.folder) });
+    } catch (error) {
+      reading.problems.push(`cell ${entry.cell} holds a capture that cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return reading;
+}
+
+/**
+ * The inline tensors, or the whole ones from the capture folder when the inline copy was cut and that folder is
+ * this capture's; `folder` holds the files of a record in folder form (a kernel capture).
+ */
+function notebookTensors(record: CaptureRecord, folder?: string): CaptureTensors {
+  if (folder) return decodeCaptureTensors(record, folderReader(folder));
   const sampled = TENSOR_ROLES.some((role) => record.tensors[role]?.sampled);
   if (sampled && record.folder) {
     const full = readFolderRecord(record.folder);

@@ -2,12 +2,18 @@ import {
   CodeActionKind,
   Connection,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   InitializeParams,
   InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
+import { fileURLToPath } from 'node:url';
+import type { ComparisonCache, SavedCapture } from '../captures/confirm';
+import { capturesFromEditor, capturesOfScript, type CaptureReading } from '../captures/read';
 import {
+  CAPTURE_MANIFEST_GLOB,
+  CapturesNotification,
   CONFIGURATION_SECTION,
   DocumentLossCall,
   FIX_ALL_CODE_ACTION_KIND,
@@ -41,6 +47,8 @@ export interface SessionOptions {
 
 interface TargetState extends AnalysedProgram {
   settingsGeneration: number;
+  /** The static analysis, before captures confirmed its findings (`result` then holds the confirmed ones). */
+  staticResult: AnalysisResult;
   /** What each URI of this target last received (serialised), for URIs whose last list was not empty. */
   published: Map<string, string>;
 }
@@ -64,6 +72,11 @@ export class LossLensSession {
   private initializationOptions: LossLensInitializationOptions = {};
   private canPullConfiguration = false;
   private canRegisterConfigurationChange = false;
+  private canRegisterFileWatch = false;
+  /** The captures each open notebook holds, as its editor last sent them. */
+  private readonly notebookCaptures = new Map<string, CaptureReading>();
+  /** Recomputed captures (by capture id and the findings at the call), shared by all targets. */
+  private comparisons: ComparisonCache = new Map();
 
   constructor(
     private readonly connection: Connection,
@@ -94,6 +107,13 @@ export class LossLensSession {
       }, null),
     );
     connection.onRequest(LossCallsRequest, (params) => this.guard('lossLens/lossCalls', () => this.lossCalls(params.uri), null));
+    connection.onNotification(CapturesNotification, (params) =>
+      this.guard('lossLens/captures', () => {
+        this.notebookCaptures.set(params.uri, capturesFromEditor(params.captures));
+        this.capturesChanged((key) => key === params.uri);
+      }, undefined),
+    );
+    connection.onDidChangeWatchedFiles(() => this.guard('didChangeWatchedFiles', () => this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file'), undefined));
     connection.listen();
   }
 
@@ -105,6 +125,7 @@ export class LossLensSession {
     }
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    this.canRegisterFileWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     try {
       this.analyzers = new TargetAnalyzers(await this.options.loadEngine());
     } catch (error) {
@@ -139,6 +160,10 @@ export class LossLensSession {
     }
     if (this.canRegisterConfigurationChange) {
       await this.connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
+    }
+    if (this.canRegisterFileWatch) {
+      // A script's captures are written by `loss_lens.watch` while it runs: confirm again when one appears.
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: CAPTURE_MANIFEST_GLOB }] });
     }
   }
 
@@ -181,6 +206,7 @@ export class LossLensSession {
     const state = this.states.get(key);
     this.states.delete(key);
     this.analyzers?.delete(key);
+    this.notebookCaptures.delete(key);
     for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }
@@ -206,9 +232,10 @@ export class LossLensSession {
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
       result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
     }
-    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, published: new Map() };
+    const state: TargetState = { snapshot, result, staticResult: result, settingsGeneration: this.settingsGeneration, published: new Map() };
     this.publish(state, previous);
     this.states.set(key, state);
+    this.confirmWithCaptures(key, state);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (failure !== undefined) {
       this.sendStatus({ state: 'error', uri: key, version: snapshot.version, findings: 0, durationMs, message: failure.split('\n')[0] });
@@ -243,6 +270,46 @@ export class LossLensSession {
     for (const uri of previous?.published.keys() ?? []) {
       if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     }
+  }
+
+  /** Captures of some targets changed: confirm their latest static analysis again. */
+  private capturesChanged(affected: (key: string) => boolean): void {
+    this.comparisons = new Map();
+    for (const [key, state] of this.states) if (affected(key)) this.confirmWithCaptures(key, state);
+  }
+
+  /** The target's captures: those its editor sent (notebooks), or the capture folders that name it (scripts on disk). */
+  private capturesOf(snapshot: TargetState['snapshot']): CaptureReading {
+    if (snapshot.kind === 'notebook') return this.notebookCaptures.get(snapshot.key) ?? { captures: [], problems: [] };
+    if (!snapshot.key.startsWith('file:')) return { captures: [], problems: [] };
+    return capturesOfScript(fileURLToPath(snapshot.key));
+  }
+
+  /**
+   * Confirms the findings of a target's static analysis with its captures, then publishes them again (the static ones
+   * went out first: recomputing a capture can take a while). Dropped when the target changed meanwhile.
+   */
+  private confirmWithCaptures(key: string, state: TargetState): void {
+    const reading = this.capturesOf(state.snapshot);
+    for (const problem of reading.problems) this.connection.console.warn(`Loss Lens: ${problem}`);
+    if (reading.captures.length === 0 && state.result === state.staticResult) return;
+    void this.guardAsync('confirmation', () => this.confirm(key, state, reading.captures), undefined);
+  }
+
+  private async confirm(key: string, state: TargetState, captures: SavedCapture[]): Promise<void> {
+    // Loaded on first use: it brings the loss engine, which a server without captures never needs.
+    const { confirmFindings } = await import('../captures/confirm.js');
+    const { snapshot, staticResult } = state;
+    // A large file is analysed in chunks; captures count lines in the whole file.
+    const program = snapshot.kind === 'file' ? { kind: 'file' as const, units: [{ text: snapshot.documents.get(snapshot.key)?.getText() ?? '' }] } : snapshot.source;
+    const outcome = await confirmFindings(program, staticResult, captures, this.analysisOptions, this.comparisons);
+    for (const problem of outcome.problems) this.connection.console.warn(`Loss Lens: capture ${problem.capture} could not be recomputed: ${problem.message}`);
+    const current = this.states.get(key);
+    if (current?.snapshot.generation !== snapshot.generation || current.staticResult !== staticResult) return;
+    const confirmed: TargetState = { ...current, result: { ...staticResult, findings: outcome.findings }, published: new Map() };
+    this.publish(confirmed, current);
+    this.states.set(key, confirmed);
+    this.sendStatus({ state: 'ready', uri: key, version: snapshot.version, findings: outcome.findings.length });
   }
 
   private analysisFailed(key: string, error: unknown): void {

@@ -108,8 +108,10 @@ export const StatusNotification = new NotificationType<StatusParams>('lossLens/s
 
 /** A capture saved in a notebook: the record of a Loss Lens output (tensors inline), or of a kernel capture's folder. */
 export interface NotebookCapture {
-  /** Index of the cell whose output holds it, or whose call it inspected. */
+  /** Index of the cell whose output holds it, or whose call it inspected, in the notebook's cells (markdown cells count). */
   cell: number;
+  /** That cell's document URI: the server numbers the cells it is sent (Python cells only, for VS Code), and maps by it. */
+  cellUri?: string;
   /** The capture record as the output or the folder's `manifest.json` holds it (validated by the server). */
   record: unknown;
   /** The capture folder, for a record whose tensors are files there (kernel captures). */

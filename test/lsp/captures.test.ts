@@ -49,7 +49,8 @@ describe('LSP: captures confirm the findings', () => {
     const before = withRule(client.diagnostics.get(cells[1]), 'softmax-before-cross-entropy');
     assert.ok(before);
     assert.doesNotMatch(before.message, /captured/);
-    await client.connection.sendNotification(CapturesNotification, { uri: notebook, captures: [{ cell: 2, record: inlineRecord({ id: 'lsp-probs', input: asInput(probabilities), target }) }] });
+    // The editor's cell index may count cells the server is not sent (VS Code sends Python cells only): the URI decides.
+    await client.connection.sendNotification(CapturesNotification, { uri: notebook, captures: [{ cell: 4, cellUri: cells[2], record: inlineRecord({ id: 'lsp-probs', input: asInput(probabilities), target }) }] });
     const confirmed = await client.waitFor('the confirmed message', () => {
       const diagnostic = withRule(client.diagnostics.get(cells[1]), 'softmax-before-cross-entropy');
       return diagnostic && /confirmed on captured tensors: loss [\d.]+, on the logits [\d.]+; gradients [\d.]+x smaller/.test(diagnostic.message) && diagnostic;

@@ -38,7 +38,8 @@ export class CaptureSync implements vscode.Disposable {
   /** A kernel capture: its record names its folder, where the server reads the tensors. */
   addKernelCapture(notebook: vscode.NotebookDocument, cell: number, record: CaptureRecord): void {
     const key = notebook.uri.toString();
-    this.kernelCaptures.set(key, [...(this.kernelCaptures.get(key) ?? []), { cell, record, folder: record.folder }]);
+    const cellUri = notebook.cellAt(cell).document.uri.toString();
+    this.kernelCaptures.set(key, [...(this.kernelCaptures.get(key) ?? []), { cell, cellUri, record, folder: record.folder }]);
     this.send(notebook);
   }
 
@@ -66,7 +67,7 @@ function capturesInOutputs(notebook: vscode.NotebookDocument): NotebookCapture[]
       for (const item of output.items) {
         if (item.mime !== CAPTURE_MIME_TYPE) continue;
         try {
-          captures.push({ cell: cell.index, record: JSON.parse(decoder.decode(item.data)) });
+          captures.push({ cell: cell.index, cellUri: cell.document.uri.toString(), record: JSON.parse(decoder.decode(item.data)) });
         } catch {
           // Not JSON: the panel reports it; the server has nothing to read.
         }

@@ -46,13 +46,19 @@ export function capturesInNotebook(notebookText: string): CaptureReading {
   return reading;
 }
 
-/** The captures an editor sends for an open notebook (`lossLens/captures`). */
-export function capturesFromEditor(entries: readonly NotebookCapture[]): CaptureReading {
+/**
+ * The captures an editor sends for an open notebook (`lossLens/captures`). `cellIndex` maps a cell's URI to the
+ * server's index of it (which may count only the cells the editor synchronises); the capture's cell, and a kernel
+ * capture's recorded cell, are renumbered with it.
+ */
+export function capturesFromEditor(entries: readonly NotebookCapture[], cellIndex: (uri: string) => number | undefined = () => undefined): CaptureReading {
   const reading: CaptureReading = { captures: [], problems: [] };
   for (const entry of entries) {
     try {
-      const record = parseCaptureRecord(entry.record);
-      reading.captures.push({ record, cell: entry.cell, origin: { cell: entry.cell }, tensors: () => notebookTensors(record, entry.folder) });
+      const parsed = parseCaptureRecord(entry.record);
+      const cell = (entry.cellUri !== undefined ? cellIndex(entry.cellUri) : undefined) ?? entry.cell;
+      const record = parsed.source.cell !== undefined && parsed.source.cell === entry.cell ? { ...parsed, source: { ...parsed.source, cell } } : parsed;
+      reading.captures.push({ record, cell, origin: { cell }, tensors: () => notebookTensors(record, entry.folder) });
     } catch (error) {
       reading.problems.push(`cell ${entry.cell} holds a capture that cannot be read: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -20,6 +20,7 @@ import {
   LossCallsRequest,
   LossCallsResult,
   LossLensInitializationOptions,
+  NotebookCapture,
   StatusNotification,
   StatusParams,
 } from '../protocol';
@@ -74,7 +75,7 @@ export class LossLensSession {
   private canRegisterConfigurationChange = false;
   private canRegisterFileWatch = false;
   /** The captures each open notebook holds, as its editor last sent them. */
-  private readonly notebookCaptures = new Map<string, CaptureReading>();
+  private readonly notebookCaptures = new Map<string, NotebookCapture[]>();
   /** Recomputed captures (by capture id and the findings at the call), shared by all targets. */
   private comparisons: ComparisonCache = new Map();
 
@@ -109,7 +110,7 @@ export class LossLensSession {
     connection.onRequest(LossCallsRequest, (params) => this.guard('lossLens/lossCalls', () => this.lossCalls(params.uri), null));
     connection.onNotification(CapturesNotification, (params) =>
       this.guard('lossLens/captures', () => {
-        this.notebookCaptures.set(params.uri, capturesFromEditor(params.captures));
+        this.notebookCaptures.set(params.uri, params.captures);
         this.capturesChanged((key) => key === params.uri);
       }, undefined),
     );
@@ -280,7 +281,10 @@ export class LossLensSession {
 
   /** The target's captures: those its editor sent (notebooks), or the capture folders that name it (scripts on disk). */
   private capturesOf(snapshot: TargetState['snapshot']): CaptureReading {
-    if (snapshot.kind === 'notebook') return this.notebookCaptures.get(snapshot.key) ?? { captures: [], problems: [] };
+    if (snapshot.kind === 'notebook') {
+      const cellIndex = new Map(snapshot.cellUris.map((uri, index) => [uri, index]));
+      return capturesFromEditor(this.notebookCaptures.get(snapshot.key) ?? [], (uri) => cellIndex.get(uri));
+    }
     if (!snapshot.key.startsWith('file:')) return { captures: [], problems: [] };
     return capturesOfScript(fileURLToPath(snapshot.key));
   }

@@ -123,3 +123,44 @@ describe('python/loss_lens watch', { skip }, () => {
     assert.ok(Math.abs(finding!.confirmation!.configured! - output.firstValue) < 1e-5);
   });
 });
+
+/** A Python with IPython and NumPy (Debian's python3 may have no IPython; the one on PATH may). */
+const ipython = ['/usr/bin/python3', 'python3'].find((candidate) => spawnSync(candidate, ['-c', 'import IPython, numpy']).status === 0);
+
+describe('python/loss_lens capture in IPython records its cell', { skip: ipython ? false : 'no Python with IPython and NumPy' }, () => {
+  const CAPTURE_CELL = [
+    'import numpy as np, loss_lens',
+    'z = np.random.default_rng(0).standard_normal((16, 5)).astype(np.float32)',
+    'p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)',
+    'y = np.arange(16) % 5',
+    'loss_lens.capture(input=p, target=y, loss="cross_entropy", save=False)',
+  ].join('\n');
+  let workDir = '';
+  let record: CaptureRecord;
+  before(() => {
+    ensureBuilt();
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-ipython-'));
+    // What the helper displays (the record with its tensors inline), as the notebook output would hold it.
+    const script = `import json, loss_lens\nshown = []\nloss_lens._display = shown.append\nfrom IPython.core.interactiveshell import InteractiveShell\nshell = InteractiveShell.instance()\nshell.run_cell(${JSON.stringify(CAPTURE_CELL)}, store_history=True)\nprint(json.dumps(shown[0]))`;
+    const run = spawnSync(ipython!, ['-c', script], { cwd: workDir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(root, 'python') } });
+    assert.equal(run.status, 0, run.stderr);
+    record = parseCaptureRecord(JSON.parse(run.stdout.trim().split('\n').pop()!));
+  });
+  after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+  it('records the source of the cell that ran it, so that check tells a fresh capture from a stale one', () => {
+    assert.equal(record.source.cellText?.trimEnd(), CAPTURE_CELL);
+    const notebook = (captureCell: string) => JSON.stringify({
+      cells: [
+        { cell_type: 'code', execution_count: 1, metadata: {}, outputs: [], source: 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\nprobs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n' },
+        { cell_type: 'code', execution_count: 2, metadata: {}, source: captureCell, outputs: [{ output_type: 'display_data', metadata: {}, data: { 'application/vnd.loss-lens.capture+json': record } }] },
+      ],
+      metadata: { language_info: { name: 'python' } }, nbformat: 4, nbformat_minor: 5,
+    });
+    fs.writeFileSync(path.join(workDir, 'fresh.ipynb'), notebook(CAPTURE_CELL));
+    fs.writeFileSync(path.join(workDir, 'edited.ipynb'), notebook(CAPTURE_CELL.replace('np.exp(z) / ', 'z / ')));
+    const verdict = (name: string) => runJson(['check', name], { cwd: workDir }).report.diagnostics.find((diagnostic) => diagnostic.rule === 'softmax-before-cross-entropy')?.confirmation?.verdict;
+    assert.equal(verdict('fresh.ipynb'), 'confirmed');
+    assert.equal(verdict('edited.ipynb'), 'stale');
+  });
+});

@@ -31,8 +31,8 @@ export interface ConfirmationOutcome {
   problems: { capture: string; message: string }[];
 }
 
-/** Recomputed captures, by capture id and the findings that select a correction (the language server keeps one per target). */
-export type ComparisonCache = Map<string, Promise<CaptureComparison>>;
+/** Recomputed captures (figures only), by capture id and the findings that select a correction (the language server keeps one). */
+export type ComparisonCache = Map<string, Promise<Omit<CaptureComparison, 'correction'>>>;
 
 const SQUASHING_RULES = new Set(['softmax-before-cross-entropy', 'sigmoid-before-bce-with-logits']);
 
@@ -84,14 +84,15 @@ export async function confirmFindings(
       continue;
     }
     let request: LossRequest;
-    let comparison: CaptureComparison;
+    let comparison: Omit<CaptureComparison, 'correction'>;
     const rules = [...new Set(atCall.map((finding) => finding.rule))].sort();
     try {
       request = requestFor(capture.record, capture.tensors());
       const key = `${id}|${rules.join(',')}`;
       let pending = cache.get(key);
       if (!pending) {
-        pending = compareCapture(request, rules, run);
+        // The correction's request holds input-sized arrays: the cache keeps the figures only.
+        pending = compareCapture(request, rules, run).then(({ correction: _correction, ...figures }) => figures);
         cache.set(key, pending);
       }
       comparison = await pending;
@@ -264,7 +265,7 @@ function logProbabilityRows(request: LossRequest): boolean {
   return true;
 }
 
-function confirmation(evidence: Evidence, capture: string, comparison: CaptureComparison, request: LossRequest, origin: CaptureOrigin): Confirmation {
+function confirmation(evidence: Evidence, capture: string, comparison: Omit<CaptureComparison, 'correction'>, request: LossRequest, origin: CaptureOrigin): Confirmation {
   const configured = comparison.result?.value ?? null;
   const corrected = comparison.corrected?.result.value ?? null;
   const gradientNormRatio = comparison.corrected?.gradientNormRatio ?? null;

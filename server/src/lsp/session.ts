@@ -36,6 +36,8 @@ import { parseSettings } from './settings';
 const DEFAULT_DEBOUNCE_MS = 150;
 /** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
 const ANALYSIS_TIME_BUDGET_MS = 3000;
+/** Recomputed captures kept for re-analyses (each holds a few numbers; the tensors are not kept). */
+const MAX_CACHED_COMPARISONS = 256;
 /** How long to wait for the client's answer to `workspace/configuration` before going on with what is known. */
 const SETTINGS_PULL_TIMEOUT_MS = 5000;
 
@@ -275,7 +277,8 @@ export class LossLensSession {
 
   /** Captures of some targets changed: confirm their latest static analysis again. */
   private capturesChanged(affected: (key: string) => boolean): void {
-    this.comparisons = new Map();
+    // Capture ids are unique, so recomputed captures stay valid; only their number is bounded.
+    if (this.comparisons.size > MAX_CACHED_COMPARISONS) this.comparisons = new Map();
     for (const [key, state] of this.states) if (affected(key)) this.confirmWithCaptures(key, state);
   }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CliDiagnostic } from '../../server/src/cli/report';
 import { captureOutput, crossEntropy, inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
-import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson } from './cli-harness';
+import { ensureBuilt, makeTree, notebookJson, removeTree, repoRoot, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
@@ -162,6 +162,60 @@ describe('loss-lens check: captures of a script in .loss-lens/captures', () => {
       assert.match(run.stdout, /capture watch-train: confirmed/);
     } finally {
       fs.rmSync(broken, { recursive: true });
+    }
+  });
+});
+
+describe('loss-lens check: verdicts on targets and binary losses', () => {
+  const SETUP_TARGETS = 'import torch\nimport torch.nn as nn\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';
+  const floatTarget = { dtype: 'float32' as const, shape: [ROWS], data: Float32Array.from(truth) };
+  const multiHot = { dtype: 'float32' as const, shape: [ROWS, CLASSES], data: new Float32Array(ROWS * CLASSES).map((_, i) => (i % CLASSES === 0 || i % CLASSES === 3 ? 1 : 0)) };
+  let root: string;
+  before(() => {
+    const floatStep = 'labels = torch.randint(0, 10, (64,)).float()\nloss = criterion(model(x), labels)\n';
+    const captureCell = 'loss_lens.capture(input=model(x), target=labels, loss=criterion)\n';
+    const withCapture = (step: string, record: ReturnType<typeof inlineRecord>) =>
+      notebookJson([{ source: SETUP_TARGETS }, { source: step }, { source: captureCell, outputs: [captureOutput(record)] }]);
+    root = makeTree({
+      'float-confirmed.ipynb': withCapture(floatStep, inlineRecord({ id: 'float-target', input: asInput(rawLogits), target: floatTarget })),
+      'float-refuted.ipynb': withCapture(floatStep, inlineRecord({ id: 'long-target', input: asInput(rawLogits), target })),
+      'multi-hot.ipynb': withCapture('labels = load_labels()\nloss = criterion(model(x), labels)\n', inlineRecord({ id: 'multi-hot', input: asInput(rawLogits), target: multiHot })),
+    });
+    fs.cpSync(path.join(repoRoot, 'examples', 'notebooks'), path.join(root, 'examples'), { recursive: true });
+  });
+  after(() => removeTree(root));
+
+  it('confirms float class indices when the captured target is float with whole numbers, refutes them when it is int64', () => {
+    const confirmed = only(runJson(['check', 'float-confirmed.ipynb'], { cwd: root }).report.diagnostics, 'float-class-index-target');
+    assert.equal(confirmed.confirmation?.verdict, 'confirmed');
+    assert.deepEqual(confirmed.confirmation?.checks, ['target-float-integers']);
+    // PyTorch reads a float target of shape [N] as class probabilities it cannot be: it raises, and the figures say so.
+    assert.equal(confirmed.confirmation?.configured, null);
+    assert.match(confirmed.confirmation!.message, /^confirmed on captured tensors: PyTorch raises: /);
+    const refuted = only(runJson(['check', 'float-refuted.ipynb'], { cwd: root }).report.diagnostics, 'float-class-index-target');
+    assert.equal(refuted.confirmation?.verdict, 'refuted');
+    assert.equal(refuted.severity, 'information');
+    assert.match(refuted.confirmation!.message, /the captured target holds int64 class indices/);
+  });
+
+  it('reports a multi-hot target the code does not show, at the input argument', () => {
+    const { report } = runJson(['check', 'multi-hot.ipynb'], { cwd: root });
+    const finding = only(report.diagnostics, 'target-multi-hot');
+    assert.equal(finding.source, 'capture');
+    assert.equal(finding.severity, 'error');
+    assert.deepEqual([finding.cell, finding.line, finding.column], [1, 2, 18]);
+  });
+
+  it('confirms both example notebooks with PyTorch\'s loss as configured', () => {
+    const { report } = runJson(['check', 'examples'], { cwd: root });
+    for (const rule of ['softmax-before-cross-entropy', 'sigmoid-before-bce-with-logits']) {
+      const finding = only(report.diagnostics, rule);
+      const notebook = fs.readFileSync(path.join(root, finding.path), 'utf8');
+      const torchLoss = Number(/loss = ([\d.]+)/.exec(notebook)![1]);
+      assert.equal(finding.confirmation?.verdict, 'confirmed', rule);
+      assert.ok(Math.abs(finding.confirmation!.configured! - torchLoss) < 1e-5 * torchLoss, `${finding.confirmation!.configured} vs PyTorch ${torchLoss}`);
+      assert.ok(finding.confirmation!.corrected! < finding.confirmation!.configured!, rule);
+      assert.ok(finding.confirmation!.gradientNormRatio! < 1, rule);
     }
   });
 });

@@ -82,8 +82,17 @@ function notebookTensors(record: CaptureRecord, folder?: string): CaptureTensors
   return decodeCaptureTensors(record);
 }
 
-/** The captures of a script: capture folders whose record names this file. */
-export function capturesOfScript(scriptPath: string, env: NodeJS.ProcessEnv = process.env): CaptureReading {
+/** The capture folders of one `.loss-lens/captures` folder: each one's record, or why it could not be read. */
+type CapturesFolder = { folder: string; record?: CaptureRecord; problem?: string }[];
+
+/** Capture folders already read, by captures folder: a check of many scripts reads each once. */
+export type CapturesFolderCache = Map<string, CapturesFolder>;
+
+/**
+ * The captures of a script: capture folders whose record names this file. `cache` keeps what was read of each
+ * captures folder (the caller drops it when one changes); without it, every call reads the folders again.
+ */
+export function capturesOfScript(scriptPath: string, env: NodeJS.ProcessEnv = process.env, cache: CapturesFolderCache = new Map()): CaptureReading {
   const reading: CaptureReading = { captures: [], problems: [] };
   const script = realPath(scriptPath);
   const roots = new Set<string>();
@@ -93,29 +102,35 @@ export function capturesOfScript(scriptPath: string, env: NodeJS.ProcessEnv = pr
     if (path.dirname(folder) === folder) break;
   }
   for (const root of roots) {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(root, { withFileTypes: true });
-    } catch {
-      continue; // no captures there
+    let entries = cache.get(root);
+    if (!entries) {
+      entries = readCapturesFolder(root);
+      cache.set(root, entries);
     }
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const folder = path.join(root, entry.name);
-      let record: CaptureRecord | undefined;
-      try {
-        record = readFolderRecord(folder);
-      } catch (error) {
-        reading.problems.push(`capture folder ${folder} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-        continue;
-      }
+    for (const { folder, record, problem } of entries) {
+      if (problem) reading.problems.push(problem);
       if (!record?.source.file || realPath(record.source.file) !== script) continue;
-      const manifest = path.join(folder, 'manifest.json');
-      const found = record;
-      reading.captures.push({ record: found, origin: { path: manifest }, tensors: () => decodeCaptureTensors(found, folderReader(folder)) });
+      reading.captures.push({ record, origin: { path: path.join(folder, 'manifest.json') }, tensors: () => decodeCaptureTensors(record, folderReader(folder)) });
     }
   }
   return reading;
+}
+
+function readCapturesFolder(root: string): CapturesFolder {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return []; // no captures there
+  }
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => {
+    const folder = path.join(root, entry.name);
+    try {
+      return { folder, record: readFolderRecord(folder) };
+    } catch (error) {
+      return { folder, problem: `capture folder ${folder} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  });
 }
 
 /** A capture folder's record; undefined when the folder has no manifest (not a capture, or still being written). */

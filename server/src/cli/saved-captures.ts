@@ -1,6 +1,6 @@
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { confirmFindings } from '../captures/confirm';
-import { capturesInNotebook, capturesOfScript } from '../captures/read';
+import { capturesInNotebook, capturesOfScript, type CapturesFolderCache } from '../captures/read';
 import { ProgramFile, programSourceOf } from './program-file';
 import type { CheckReport } from './report';
 
@@ -16,8 +16,9 @@ export async function withSavedCaptures(
   result: AnalysisResult,
   options: AnalysisOptions,
   report: CheckReport,
+  foldersRead: CapturesFolderCache,
 ): Promise<AnalysisResult> {
-  const reading = program.kind === 'notebook' ? capturesInNotebook(program.text) : capturesOfScript(fsPath);
+  const reading = program.kind === 'notebook' ? capturesInNotebook(program.text) : capturesOfScript(fsPath, process.env, foldersRead);
   const problems = reading.problems.slice();
   let findings = result.findings;
   if (reading.captures.length > 0) {
@@ -25,6 +26,9 @@ export async function withSavedCaptures(
     findings = outcome.findings;
     problems.push(...outcome.problems.map((problem) => `capture ${problem.capture} could not be recomputed: ${problem.message}`));
   }
-  for (const message of problems) report.notes.push({ path: displayPath, kind: 'capture', message });
+  // A capture folder shared by several scripts is noted once.
+  for (const message of problems) {
+    if (!report.notes.some((note) => note.kind === 'capture' && note.message === message)) report.notes.push({ path: displayPath, kind: 'capture', message });
+  }
   return { ...result, findings };
 }

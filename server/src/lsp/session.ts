@@ -10,7 +10,7 @@ import {
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { fileURLToPath } from 'node:url';
 import type { ComparisonCache, SavedCapture } from '../captures/confirm';
-import { capturesFromEditor, capturesOfScript, type CaptureReading } from '../captures/read';
+import { capturesFromEditor, capturesOfScript, type CaptureReading, type CapturesFolderCache } from '../captures/read';
 import {
   CAPTURE_MANIFEST_GLOB,
   CapturesNotification,
@@ -80,6 +80,9 @@ export class LossLensSession {
   private readonly notebookCaptures = new Map<string, NotebookCapture[]>();
   /** Recomputed captures (by capture id and the findings at the call), shared by all targets. */
   private comparisons: ComparisonCache = new Map();
+  /** Scripts' capture folders as read; dropped when the editor reports a change there (kept only when it can). */
+  private captureFolders: CapturesFolderCache = new Map();
+  private readonly captureWarnings = new Set<string>();
 
   constructor(
     private readonly connection: Connection,
@@ -116,7 +119,12 @@ export class LossLensSession {
         this.capturesChanged((key) => key === params.uri);
       }, undefined),
     );
-    connection.onDidChangeWatchedFiles(() => this.guard('didChangeWatchedFiles', () => this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file'), undefined));
+    connection.onDidChangeWatchedFiles(() =>
+      this.guard('didChangeWatchedFiles', () => {
+        this.captureFolders = new Map();
+        this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file');
+      }, undefined),
+    );
     connection.listen();
   }
 
@@ -289,7 +297,8 @@ export class LossLensSession {
       return capturesFromEditor(this.notebookCaptures.get(snapshot.key) ?? [], (uri) => cellIndex.get(uri));
     }
     if (!snapshot.key.startsWith('file:')) return { captures: [], problems: [] };
-    return capturesOfScript(fileURLToPath(snapshot.key));
+    // Without change notifications from the editor, read the folders at every analysis.
+    return capturesOfScript(fileURLToPath(snapshot.key), process.env, this.canRegisterFileWatch ? this.captureFolders : new Map());
   }
 
   /**
@@ -298,7 +307,7 @@ export class LossLensSession {
    */
   private confirmWithCaptures(key: string, state: TargetState): void {
     const reading = this.capturesOf(state.snapshot);
-    for (const problem of reading.problems) this.connection.console.warn(`Loss Lens: ${problem}`);
+    for (const problem of reading.problems) this.warnOnce(problem);
     if (reading.captures.length === 0 && state.result === state.staticResult) return;
     void this.guardAsync('confirmation', () => this.confirm(key, state, reading.captures), undefined);
   }
@@ -310,13 +319,20 @@ export class LossLensSession {
     // A large file is analysed in chunks; captures count lines in the whole file.
     const program = snapshot.kind === 'file' ? { kind: 'file' as const, units: [{ text: snapshot.documents.get(snapshot.key)?.getText() ?? '' }] } : snapshot.source;
     const outcome = await confirmFindings(program, staticResult, captures, this.analysisOptions, this.comparisons);
-    for (const problem of outcome.problems) this.connection.console.warn(`Loss Lens: capture ${problem.capture} could not be recomputed: ${problem.message}`);
+    for (const problem of outcome.problems) this.warnOnce(`capture ${problem.capture} could not be recomputed: ${problem.message}`);
     const current = this.states.get(key);
     if (current?.snapshot.generation !== snapshot.generation || current.staticResult !== staticResult) return;
     const confirmed: TargetState = { ...current, result: { ...staticResult, findings: outcome.findings }, published: new Map() };
     this.publish(confirmed, current);
     this.states.set(key, confirmed);
     this.sendStatus({ state: 'ready', uri: key, version: snapshot.version, findings: outcome.findings.length });
+  }
+
+  /** Logs a capture problem the first time only: every re-analysis meets it again. */
+  private warnOnce(problem: string): void {
+    if (this.captureWarnings.has(problem)) return;
+    this.captureWarnings.add(problem);
+    this.connection.console.warn(`Loss Lens: ${problem}`);
   }
 
   private analysisFailed(key: string, error: unknown): void {

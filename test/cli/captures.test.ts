@@ -44,6 +44,13 @@ describe('loss-lens check: captures saved in a notebook', () => {
       ),
       'stale.ipynb': notebook(SOFTMAX_STEP, inlineRecord({ id: 'old-capture', input: asInput(probabilities), target, source: { cellText: 'loss_lens.capture(input=old_probs, target=y, loss=criterion)\n' } })),
       'fresh.ipynb': notebook(SOFTMAX_STEP, inlineRecord({ id: 'fresh-capture', input: asInput(probabilities), target, source: { cellText: CAPTURE_CELL } })),
+      // Two cross-entropy calls above the capture: it may be of the plain one.
+      'ambiguous.ipynb': notebookJson([
+        { source: SETUP },
+        { source: 'loss_a = criterion(model_a(x), y)\n' },
+        { source: SOFTMAX_STEP },
+        { source: CAPTURE_CELL, outputs: [captureOutput(inlineRecord({ id: 'which-call', input: asInput(rawLogits), target }))] },
+      ]),
     });
   });
   after(() => removeTree(root));
@@ -87,6 +94,13 @@ describe('loss-lens check: captures saved in a notebook', () => {
     assert.equal(finding.confirmation!.gradientNormRatio, null);
     const text = runCli(['check', 'refuted.ipynb'], { cwd: root }).stdout;
     assert.match(text, /information softmax-before-cross-entropy .*\n(?: {4}.*\n)* {4}capture logits-capture: refuted by captured tensors: the rows of the captured input do not sum to 1/);
+  });
+
+  it('does not lower a finding on a capture that may be of another call of the same loss', () => {
+    const finding = only(runJson(['check', 'ambiguous.ipynb'], { cwd: root }).report.diagnostics, 'softmax-before-cross-entropy');
+    assert.equal(finding.severity, 'error');
+    assert.equal(finding.confirmation?.verdict, 'inconclusive');
+    assert.match(finding.confirmation!.message, /may be of another call of this loss/);
   });
 
   it('reports a run-time check the static analysis could not see, at the loss call\'s input argument', () => {

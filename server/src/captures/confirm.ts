@@ -65,15 +65,15 @@ export async function confirmFindings(
   }));
 
   // The latest capture of each call speaks for it.
-  const latest = new Map<string, { capture: SavedCapture; stale: boolean }>();
+  const latest = new Map<string, { capture: SavedCapture; stale: boolean; certain: boolean }>();
   for (const capture of captures) {
     const match = matchCapture(capture, calls, (cell) => unitText.get(cell));
     if (!match) continue;
     const previous = latest.get(match.callId);
-    if (!previous || previous.capture.record.createdAt <= capture.record.createdAt) latest.set(match.callId, { capture, stale: match.stale });
+    if (!previous || previous.capture.record.createdAt <= capture.record.createdAt) latest.set(match.callId, { capture, stale: match.stale, certain: match.certain });
   }
 
-  for (const [callId, { capture, stale }] of latest) {
+  for (const [callId, { capture, stale, certain }] of latest) {
     const call = result.lossCalls[Number(callId)];
     const atCall = findings.filter((finding) => finding.source !== 'capture' && (within(finding.location, call.location) || (call.constructorLocation !== undefined && within(finding.location, call.constructorLocation))));
     const id = capture.record.id;
@@ -103,7 +103,9 @@ export async function confirmFindings(
     const fired = new Set(comparison.checks.map((check) => check.rule));
     const counterparts = new Set<string>();
     for (const finding of atCall) {
-      const evidence = evidenceFor(finding.rule, request, fired);
+      let evidence = evidenceFor(finding.rule, request, fired);
+      // Lowering a finding on a capture that may be of another call could hide a real error: say so instead.
+      if (evidence.verdict === 'refuted' && !certain) evidence = { ...inconclusive, reason: `${evidence.reason}, but the capture may be of another call of this loss (capture with loss_lens.watch or "Inspect loss" to tell)` };
       for (const check of evidence.checks) counterparts.add(check);
       // A loss near ln(C) is what a double softmax or sigmoid does: a symptom of the confirmed finding, not another one.
       if (evidence.verdict === 'confirmed' && SQUASHING_RULES.has(finding.rule)) counterparts.add('loss-near-uniform');
@@ -170,7 +172,7 @@ interface Evidence {
   reason: string;
 }
 
-const inconclusive: Evidence = { verdict: 'inconclusive', checks: [], reason: 'the captured tensors neither confirm nor refute this' };
+const inconclusive: Evidence = { verdict: 'inconclusive', checks: [], reason: 'captured tensors neither confirm nor refute this' };
 
 /** What the captured request says about one static finding. */
 function evidenceFor(rule: string, request: LossRequest, fired: ReadonlySet<string>): Evidence {
@@ -286,7 +288,7 @@ function confirmation(evidence: Evidence, capture: string, comparison: Omit<Capt
   } else if (evidence.verdict === 'refuted') {
     message = `refuted by captured tensors: ${evidence.reason}`;
   } else {
-    message = `captured tensors neither confirm nor refute this${configured !== null ? ` (loss ${figure(configured)})` : ''}`;
+    message = `${evidence.reason}${configured !== null ? ` (loss ${figure(configured)})` : ''}`;
   }
   return { verdict: evidence.verdict, capture, configured, corrected, gradientNormRatio, checks: evidence.checks, message, origin };
 }

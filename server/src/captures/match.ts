@@ -31,6 +31,11 @@ export interface CaptureMatch {
   callId: string;
   /** The call's code changed since the capture was taken: its tensors say nothing about the code as it is. */
   stale: boolean;
+  /**
+   * The capture is certainly of this call: it names the call's line, or it is the only call of its loss where it was
+   * looked for. A helper capture below several calls of the same loss may be of another one.
+   */
+  certain: boolean;
 }
 
 /**
@@ -51,27 +56,31 @@ export function matchCapture(capture: PlacedCapture, calls: readonly MatchableCa
 
   if (source.lineText !== undefined) {
     const recorded = source.lineText.trim();
-    if (atLine?.lineText === recorded) return { callId: atLine.id, stale: false };
+    if (atLine?.lineText === recorded) return { callId: atLine.id, stale: false, certain: true };
     const moved = inCell.find((call) => call.lineText === recorded);
-    if (moved) return { callId: moved.id, stale: false };
-    if (atLine) return { callId: atLine.id, stale: true };
+    if (moved) return { callId: moved.id, stale: false, certain: true };
+    if (atLine) return { callId: atLine.id, stale: true, certain: true };
     // A script's line that holds no loss call any more: the capture says nothing about this code.
     if (cell === undefined) return undefined;
   }
 
   if (source.via === 'kernel' && source.call !== undefined) {
-    if (atLine) return { callId: atLine.id, stale: atLine.text !== source.call };
+    if (atLine) return { callId: atLine.id, stale: atLine.text !== source.call, certain: true };
     const moved = inCell.find((call) => call.text === source.call);
-    if (moved) return { callId: moved.id, stale: false };
+    if (moved) return { callId: moved.id, stale: false, certain: true };
   }
 
-  const paired = atLine
-    ?? inCell.find((call) => call.loss === capture.record.loss)
-    // A helper capture sits in its own cell, usually after the training step: the nearest call above.
-    ?? calls.filter((call) => cell !== undefined && call.cell !== undefined && call.cell < cell && call.loss === capture.record.loss).pop()
-    ?? inCell[0];
+  const sameLossInCell = inCell.filter((call) => call.loss === capture.record.loss);
+  // A helper capture sits in its own cell, usually after the training step: the nearest call above.
+  const sameLossAbove = calls.filter((call) => cell !== undefined && call.cell !== undefined && call.cell < cell && call.loss === capture.record.loss);
+  let paired: MatchableCall | undefined;
+  let certain: boolean;
+  if (atLine) [paired, certain] = [atLine, true];
+  else if (sameLossInCell.length > 0) [paired, certain] = [sameLossInCell[0], sameLossInCell.length === 1];
+  else if (sameLossAbove.length > 0) [paired, certain] = [sameLossAbove[sameLossAbove.length - 1], sameLossAbove.length === 1];
+  else [paired, certain] = [inCell[0], inCell.length === 1];
   if (!paired) return undefined;
   const now = capture.cell === undefined ? undefined : cellText?.(capture.cell);
   const stale = source.cellText !== undefined && now !== undefined && now.trimEnd() !== source.cellText.trimEnd();
-  return { callId: paired.id, stale };
+  return { callId: paired.id, stale, certain };
 }

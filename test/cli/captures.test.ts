@@ -15,6 +15,7 @@ const probabilities = softmaxRows(rawLogits, CLASSES);
 const truth = labels(ROWS, CLASSES);
 const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(truth, BigInt) };
 const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const outOfRange = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(truth, (label, row) => BigInt(row === 5 ? CLASSES + 2 : label)) };
 
 const SETUP = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';
 const SOFTMAX_STEP = 'probs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n';
@@ -50,6 +51,17 @@ describe('loss-lens check: captures saved in a notebook', () => {
         { source: 'loss_a = criterion(model_a(x), y)\n' },
         { source: SOFTMAX_STEP },
         { source: CAPTURE_CELL, outputs: [captureOutput(inlineRecord({ id: 'which-call', input: asInput(rawLogits), target }))] },
+      ]),
+      'ambiguous-hidden.ipynb': notebookJson([
+        { source: SETUP },
+        { source: 'loss_a = criterion(model_a(x), y)\n' },
+        { source: 'loss_b = criterion(model_b(x), y)\n' },
+        { source: CAPTURE_CELL, outputs: [captureOutput(inlineRecord({ id: 'out-of-range', input: asInput(rawLogits), target: outOfRange }))] },
+      ]),
+      'certain-hidden.ipynb': notebookJson([
+        { source: SETUP },
+        { source: 'loss_b = criterion(model_b(x), y)\n' },
+        { source: CAPTURE_CELL, outputs: [captureOutput(inlineRecord({ id: 'out-of-range', input: asInput(rawLogits), target: outOfRange }))] },
       ]),
     });
   });
@@ -101,6 +113,9 @@ describe('loss-lens check: captures saved in a notebook', () => {
     assert.equal(finding.severity, 'error');
     assert.equal(finding.confirmation?.verdict, 'inconclusive');
     assert.match(finding.confirmation!.message, /may be of another call of this loss/);
+    // Nor does it put a run-time finding on a call it may not be of; when it is the only call, it does.
+    assert.deepEqual(runJson(['check', 'ambiguous-hidden.ipynb'], { cwd: root }).report.diagnostics, []);
+    assert.equal(only(runJson(['check', 'certain-hidden.ipynb'], { cwd: root }).report.diagnostics, 'target-out-of-range').source, 'capture');
   });
 
   it('reports a run-time check the static analysis could not see, at the loss call\'s input argument', () => {

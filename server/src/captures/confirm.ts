@@ -112,6 +112,8 @@ export async function confirmFindings(
       finding.confirmation = confirmation(evidence, id, comparison, request, capture.origin);
       if (evidence.verdict === 'refuted') finding.severity = 'information';
     }
+    // A capture that may be of another call must not put a finding of its own on this one.
+    if (!certain) continue;
     const inputLocation = call.inputLocation ?? call.location;
     for (const check of comparison.checks) {
       if (counterparts.has(check.rule) || !reported(check.rule, options)) continue;

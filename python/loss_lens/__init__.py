@@ -3,6 +3,8 @@
     import loss_lens
     loss_lens.capture(input=logits, target=labels, loss=criterion)
 
+    criterion = loss_lens.watch(nn.CrossEntropyLoss())   # in a script: captures the first call
+
 NumPy is the only dependency. PyTorch, TensorFlow, JAX and NumPy arrays are accepted by duck typing
 (``.detach().cpu().numpy()`` where it exists), so CUDA tensors and tensors that require grad work and
 no framework is imported here. The capture is written as a folder (``manifest.json`` + one ``.npy`` per
@@ -14,15 +16,19 @@ the kernel for its "Inspect loss" CodeLens, so both ways produce the same record
 
 import base64
 import datetime
+import functools
 import io
 import json
+import linecache
 import math
 import os
+import sys
 import uuid
+import warnings
 
 import numpy as np
 
-__all__ = ["capture", "MIME_TYPE", "FORMAT", "VERSION", "DEFAULT_MAX_INLINE_BYTES"]
+__all__ = ["capture", "watch", "MIME_TYPE", "FORMAT", "VERSION", "DEFAULT_MAX_INLINE_BYTES"]
 
 MIME_TYPE = "application/vnd.loss-lens.capture+json"
 FORMAT = "loss-lens-capture"
@@ -111,6 +117,86 @@ def capture(input, target, loss="cross_entropy", *, weight=None, pos_weight=None
     if display:
         _display(_inline_record(record, arrays, max_inline_bytes))
     return record
+
+
+def watch(loss, *, every=None, folder=None, display=True, max_inline_bytes=DEFAULT_MAX_INLINE_BYTES):
+    """Wrap a loss object or function so that its calls are captured with the caller's file and line.
+
+    ``criterion = loss_lens.watch(nn.CrossEntropyLoss())`` or ``loss_fn = loss_lens.watch(F.cross_entropy)``.
+    The first call is captured, or with ``every=N`` the calls 1, N+1, 2N+1, ...; each capture goes to the capture
+    folder (``folder``, else ``$LOSS_LENS_CAPTURE_DIR``, else ``.loss-lens/captures``), where ``loss-lens check`` and
+    the editor find it beside the script. The call's keyword options (``weight=``, ``reduction=``, ...) are captured
+    too. A call that is not captured costs one counter test; a capture that fails warns and never stops training.
+    """
+    if every is not None and (not isinstance(every, int) or every < 1):
+        raise ValueError("loss_lens.watch: every must be a positive integer")
+    _describe_loss(loss)  # an unknown loss is reported now, not in the middle of training
+    watcher = _Watcher(loss, every, {"folder": folder, "display": display, "max_inline_bytes": max_inline_bytes})
+    if isinstance(loss, type(len)) or type(loss).__name__ == "function" or hasattr(loss, "func"):
+        @functools.wraps(loss)
+        def watched(*args, **kwargs):
+            if watcher.due():
+                watcher.capture(args, kwargs)
+            return loss(*args, **kwargs)
+        watched.loss_lens_watcher = watcher
+        return watched
+    return _WatchedLoss(loss, watcher)
+
+
+class _Watcher:
+    """Counts the calls of a watched loss and captures the due ones."""
+
+    def __init__(self, loss, every, capture_options):
+        self.loss = loss
+        self.every = every
+        self.capture_options = capture_options
+        self.calls = 0
+        self.captures = []
+
+    def due(self):
+        self.calls += 1
+        if self.every is None:
+            return self.calls == 1
+        return (self.calls - 1) % self.every == 0
+
+    def capture(self, args, kwargs):
+        # Two frames up: the wrapper, then the code that called the loss.
+        frame = sys._getframe(2)
+        file_name = frame.f_code.co_filename
+        line = frame.f_lineno
+        source = {"file": os.path.abspath(file_name), "line": line - 1,
+                  "lineText": linecache.getline(file_name, line).strip()}
+        arguments = dict(zip(("input", "target"), args))
+        options = {key: value for key, value in kwargs.items() if key in _OPTION_KEYS}
+        try:
+            record = capture(input=kwargs.get("input", arguments.get("input")),
+                             target=kwargs.get("target", arguments.get("target")),
+                             loss=self.loss, source=source, **options, **self.capture_options)
+            self.captures.append(record)
+        except Exception as error:  # noqa: BLE001 - a capture must never stop the training it watches
+            warnings.warn("loss_lens.watch: the call at %s:%d was not captured: %s" % (file_name, line, error), stacklevel=3)
+
+
+class _WatchedLoss:
+    """A loss object whose due calls are captured; everything else goes to the loss itself."""
+
+    def __init__(self, loss, watcher):
+        self.__dict__["_loss"] = loss
+        self.__dict__["loss_lens_watcher"] = watcher
+
+    def __call__(self, *args, **kwargs):
+        if self.loss_lens_watcher.due():
+            self.loss_lens_watcher.capture(args, kwargs)
+        return self._loss(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._loss, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._loss, name, value)
+
+    def __repr__(self):
+        return "loss_lens.watch(%r)" % (self._loss,)
 
 
 def _describe_loss(loss):
@@ -227,9 +313,21 @@ def _source_of(source):
     shell = _ipython()
     if shell is not None and getattr(shell, "execution_count", None) is not None:
         result["executionCount"] = int(shell.execution_count)
+    cell_text = _running_cell_text(shell)
+    if cell_text is not None:
+        # The cell that ran this: if its source differs later, the capture is stale (docs/panel.md).
+        result["cellText"] = cell_text
     if source:
         result.update(source)
     return result
+
+
+def _running_cell_text(shell):
+    """The source of the IPython cell being run (IPython stores it in its history before running it)."""
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if not history or not isinstance(history[-1], str):
+        return None
+    return history[-1]
 
 
 def _ipython():

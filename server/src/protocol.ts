@@ -105,3 +105,32 @@ export interface StatusParams {
  * `ready` as "the diagnostics of this version are out".
  */
 export const StatusNotification = new NotificationType<StatusParams>('lossLens/status');
+
+/** A capture saved in a notebook: the record of a Loss Lens output (tensors inline), or of a kernel capture's folder. */
+export interface NotebookCapture {
+  /** Index of the cell whose output holds it, or whose call it inspected, in the notebook's cells (markdown cells count). */
+  cell: number;
+  /** That cell's document URI: the server numbers the cells it is sent (Python cells only, for VS Code), and maps by it. */
+  cellUri?: string;
+  /** The capture record as the output or the folder's `manifest.json` holds it (validated by the server). */
+  record: unknown;
+  /** The capture folder, for a record whose tensors are files there (kernel captures). */
+  folder?: string;
+}
+
+export interface CapturesParams {
+  /** The notebook document's URI. */
+  uri: string;
+  /** Every capture the notebook holds now (replaces what was sent before). */
+  captures: NotebookCapture[];
+}
+
+/**
+ * `lossLens/captures` (client → server): the captures of an open notebook, sent when it opens and whenever its
+ * capture outputs change. LSP does not carry cell outputs; without this the server confirms only scripts' findings
+ * (from `.loss-lens/captures/` folders, which it watches through `workspace/didChangeWatchedFiles`).
+ */
+export const CapturesNotification = new NotificationType<CapturesParams>('lossLens/captures');
+
+/** The files whose changes make the server read a script's captures again. */
+export const CAPTURE_MANIFEST_GLOB = '**/.loss-lens/captures/*/manifest.json';

@@ -100,5 +100,6 @@ export async function readCaptureFolder(folder: vscode.Uri, callId?: string): Pr
     // pool), which the webview message transfer does not carry over intact.
     if (file) files[role] = new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, file)));
   }
-  return { record, callId, cell: record.source.cell, files };
+  // The manifest is written before the helper knows where it lands: the reader names the folder.
+  return { record: { ...record, folder: folder.fsPath }, callId, cell: record.source.cell, files };
 }

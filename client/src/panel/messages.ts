@@ -14,6 +14,8 @@ export interface PanelLossCall {
   line: number;
   /** The call's source text. */
   text: string;
+  /** The text of the line where the call starts, trimmed (pairs `loss_lens.watch` captures). */
+  lineText?: string;
   inputExpression?: string;
   targetExpression?: string;
   options: Record<string, string>;

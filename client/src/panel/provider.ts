@@ -196,6 +196,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
         cell,
         line: range.start.line,
         text: document.getText(range).slice(0, 200),
+        lineText: document.lineAt(range.start.line).text.trim(),
         inputExpression: call.inputExpression,
         targetExpression: call.targetExpression,
         options: call.options,

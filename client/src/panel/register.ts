@@ -8,6 +8,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { INSPECT_LOSS_COMMAND, InspectLossCodeLensProvider, lossCallsOfCell, type InspectLossArguments } from '../capture/codelens';
 import { HELPER_ALTERNATIVE, captureFromKernel } from '../capture/kernel';
 import { KernelCaptureError } from '../capture/kernel-code';
+import { CaptureSync } from '../capture/sync';
 import { LossLensPanel, PANEL_VIEW_ID, SHOW_PANEL_COMMAND } from './provider';
 import { RENDERER_ID, parseRendererMessage } from '../renderer/messages';
 
@@ -15,6 +16,8 @@ export function registerPanel(context: vscode.ExtensionContext, client: Language
   const output = vscode.window.createOutputChannel('Loss Lens Panel');
   const panel = new LossLensPanel(context.extensionUri, client, output);
   const codeLenses = new InspectLossCodeLensProvider(client);
+  const captureSync = client ? new CaptureSync(client) : undefined;
+  if (captureSync) context.subscriptions.push(captureSync);
 
   context.subscriptions.push(
     output,
@@ -24,7 +27,7 @@ export function registerPanel(context: vscode.ExtensionContext, client: Language
     vscode.languages.registerCodeLensProvider([{ notebookType: 'jupyter-notebook', language: 'python' } as vscode.DocumentFilter], codeLenses),
     vscode.languages.onDidChangeDiagnostics(() => codeLenses.refresh()),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (captureId?: unknown) => panel.reveal(typeof captureId === 'string' ? captureId : undefined)),
-    vscode.commands.registerCommand(INSPECT_LOSS_COMMAND, (args?: InspectLossArguments) => inspectLoss(context, client, panel, args)),
+    vscode.commands.registerCommand(INSPECT_LOSS_COMMAND, (args?: InspectLossArguments) => inspectLoss(context, client, panel, captureSync, args)),
   );
 
   const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
@@ -38,7 +41,13 @@ export function registerPanel(context: vscode.ExtensionContext, client: Language
 }
 
 /** Finds the call at the CodeLens position (or the cursor) and captures its tensors from the kernel. */
-async function inspectLoss(context: vscode.ExtensionContext, client: LanguageClient | undefined, panel: LossLensPanel, args?: InspectLossArguments): Promise<void> {
+async function inspectLoss(
+  context: vscode.ExtensionContext,
+  client: LanguageClient | undefined,
+  panel: LossLensPanel,
+  captureSync: CaptureSync | undefined,
+  args?: InspectLossArguments,
+): Promise<void> {
   const editor = vscode.window.activeNotebookEditor;
   const cellUri = args ? vscode.Uri.parse(args.cellUri) : vscode.window.activeTextEditor?.document.uri;
   const notebook = vscode.workspace.notebookDocuments.find((document) => document.getCells().some((cell) => cell.document.uri.toString() === cellUri?.toString())) ?? editor?.notebook;
@@ -72,6 +81,7 @@ async function inspectLoss(context: vscode.ExtensionContext, client: LanguageCli
       }, context.globalStorageUri, helperSource),
     );
     panel.addKernelCapture({ notebookUri: notebook.uri.toString(), capture });
+    captureSync?.addKernelCapture(notebook, cell.index, capture.record);
   } catch (error) {
     const reason = error instanceof KernelCaptureError ? error.message : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     panel.status('error', `${reason} ${HELPER_ALTERNATIVE}`);

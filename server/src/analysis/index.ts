@@ -162,7 +162,10 @@ function toLossCallSites(sites: LossCallFacts[], locate: (node: PyNode) => Sourc
       targetFacts: site.target ? describeFacts(site.target.value) : [],
     };
     if (site.lossObject && site.style !== 'function') converted.constructorLocation = locate(site.lossObject.node);
-    if (site.input?.node) converted.inputExpression = textOf(site.input.node);
+    if (site.input?.node) {
+      converted.inputExpression = textOf(site.input.node);
+      converted.inputLocation = locate(site.input.node);
+    }
     if (site.target?.node) converted.targetExpression = textOf(site.target.node);
     const previous = byCall.get(site.call);
     if (!previous || previous.inputFacts.length + previous.targetFacts.length < converted.inputFacts.length + converted.targetFacts.length) byCall.set(site.call, converted);

@@ -44,6 +44,37 @@ export interface Finding {
   location: SourceLocation;
   related: RelatedInformation[];
   fix?: Fix;
+  /** `capture`: a run-time check on captured tensors found it (no static finding at that call); absent: the static analysis. */
+  source?: 'static' | 'capture';
+  /** What captured tensors of the finding's loss call say about it (`server/src/captures/confirm.ts`). */
+  confirmation?: Confirmation;
+}
+
+export type Verdict = 'confirmed' | 'refuted' | 'inconclusive' | 'stale';
+
+/** The verdict of a capture on a finding, with the figures behind it (`shared/spec/cli.md`). */
+export interface Confirmation {
+  verdict: Verdict;
+  /** The capture's id. */
+  capture: string;
+  /** The loss as configured on the captured tensors; null when PyTorch raises (or the capture is stale). */
+  configured: number | null;
+  /** The loss as corrected; null where no corrected variant applies. */
+  corrected: number | null;
+  /** ||d loss/d logits|| as configured over the same as corrected; null where no corrected variant applies. */
+  gradientNormRatio: number | null;
+  /** The run-time checks that decided. */
+  checks: string[];
+  /** The verdict in words, with the figures ("confirmed on captured tensors: loss 3.527, on the logits 2.675; ..."). */
+  message: string;
+  /** Where the capture is: its notebook output cell, or its capture folder's manifest. */
+  origin?: CaptureOrigin;
+}
+
+/** A saved capture's place: a notebook cell (`cell`) or a file (`path`, absolute). */
+export interface CaptureOrigin {
+  cell?: number;
+  path?: string;
 }
 
 /** One unit of source: the whole `.py` file, or one code cell of a notebook. */
@@ -83,6 +114,8 @@ export interface LossCallSite {
   location: SourceLocation;
   /** Where the loss object was constructed, for module losses (`criterion = nn.CrossEntropyLoss(...)`). */
   constructorLocation?: SourceLocation;
+  /** The input argument expression (where findings on captured tensors are reported). */
+  inputLocation?: SourceLocation;
   /** Source text of the input and target argument expressions, as written at the call. */
   inputExpression?: string;
   targetExpression?: string;

@@ -11,6 +11,8 @@ import { CliIO } from './io';
 import { AnalysisTimeoutError, hardTimeoutFromEnvironment, IsolatedAnalyzer } from './isolated-analyzer';
 import { isReadFailure, ProgramFile, programSourceOf, readProgramFile } from './program-file';
 import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
+import { withSavedCaptures } from './saved-captures';
+import type { CapturesFolderCache } from '../captures/read';
 
 /** `loss-lens check` and `loss-lens fix` (see shared/spec/cli.md and docs/cli.md). */
 
@@ -38,6 +40,7 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
   if (command === 'fix') report.fixed = 0;
 
   const { files, problems } = collectFiles(options.paths);
+  const captureFolders: CapturesFolderCache = new Map();
   report.errors.push(...problems.map((problem) => ({ path: problem.displayPath, message: problem.message })));
   for (const file of files) {
     const program = readProgramFile(file.fsPath);
@@ -47,7 +50,10 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
     }
     try {
       if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report);
-      else addAnalysis(report, file.displayPath, await analyze(programSourceOf(program), analysisOptions), CLI_TIME_BUDGET_MS);
+      else {
+        const result = await analyze(programSourceOf(program), analysisOptions);
+        addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS);
+      }
       report.checked++;
     } catch (error) {
       // An engine failure (or a stopped analysis) on one file must not hide the results of the others.

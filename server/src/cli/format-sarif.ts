@@ -63,6 +63,7 @@ export function formatSarif(report: CheckReport, rules: readonly RuleInfo[], cwd
     level: LEVEL[diagnostic.severity],
     message: { text: diagnostic.message },
     locations: [sarifLocation(diagnostic)],
+    properties: { source: diagnostic.source, ...(diagnostic.confirmation ? { confirmation: diagnostic.confirmation } : {}) },
     ...(diagnostic.related.length > 0
       ? {
           relatedLocations: diagnostic.related.map((related, index) => ({

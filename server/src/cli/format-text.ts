@@ -28,6 +28,8 @@ export function formatText(report: CheckReport, options: { color: boolean; comma
   for (const diagnostic of report.diagnostics) {
     out.push(`${place(diagnostic)}: ${paint(SEVERITY_COLOR[diagnostic.severity], diagnostic.severity)} ${paint(ANSI.cyan, diagnostic.rule)} ${diagnostic.message}`);
     for (const related of diagnostic.related) out.push(`    ${place(related)}: ${related.message}`);
+    const verdict = diagnostic.confirmation?.verdict;
+    if (verdict === 'confirmed' || verdict === 'refuted') out.push(`    ${paint(ANSI.dim, `capture ${diagnostic.confirmation!.capture}`)}: ${diagnostic.confirmation!.message}`);
   }
   if (report.diagnostics.length > 0) out.push('');
   if (report.fixed !== undefined && report.fixed > 0) out.push(`Fixed ${plural(report.fixed, 'finding')}.`);

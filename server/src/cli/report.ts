@@ -1,4 +1,4 @@
-import type { AnalysisResult, Finding, Range, Severity, SourceLocation } from '../analysis/types';
+import type { AnalysisResult, Confirmation, Finding, Range, Severity, SourceLocation } from '../analysis/types';
 
 /**
  * The result of a `check` (or of `fix`'s final check) in the shape of `shared/spec/cli.md`'s JSON: positions
@@ -28,6 +28,10 @@ export interface CliDiagnostic extends CliLocation {
   message: string;
   related: CliRelated[];
   fix?: { title: string; edits: CliEdit[] };
+  /** `capture`: a run-time check on captured tensors, with no static finding at that call. */
+  source: 'static' | 'capture';
+  /** What captured tensors of the call say (the spec's fields, plus `message`: the verdict in words). */
+  confirmation?: Omit<Confirmation, 'origin'>;
 }
 
 export interface CliError {
@@ -41,7 +45,7 @@ export interface CliError {
  */
 export interface CliNote extends Partial<CliLocation> {
   path: string;
-  kind: 'syntax-error' | 'truncated' | 'not-fixed';
+  kind: 'syntax-error' | 'truncated' | 'not-fixed' | 'capture';
   message: string;
 }
 
@@ -83,12 +87,17 @@ function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
     severity: finding.severity,
     message: finding.message,
     related: finding.related.map((related) => ({ ...cliLocation(path, related.location), message: related.message })),
+    source: finding.source ?? 'static',
   };
   if (finding.fix) {
     diagnostic.fix = {
       title: finding.fix.title,
       edits: finding.fix.edits.map((edit) => ({ ...cliLocation(path, edit.location), newText: edit.newText })),
     };
+  }
+  if (finding.confirmation) {
+    const { origin: _origin, ...confirmation } = finding.confirmation;
+    diagnostic.confirmation = confirmation;
   }
   return diagnostic;
 }

@@ -149,6 +149,7 @@ export function resultInFileLines(result: AnalysisResult, startLines: readonly n
     ...call,
     location: locate(call.location),
     ...(call.constructorLocation ? { constructorLocation: locate(call.constructorLocation) } : {}),
+    ...(call.inputLocation ? { inputLocation: locate(call.inputLocation) } : {}),
   }));
   return { ...result, findings, lossCalls, parseErrors: result.parseErrors.map(locate) };
 }

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location } from 'vscode-languageserver/node';
 import type { Finding, Range, Severity, SourceLocation } from '../analysis/types';
 import { DIAGNOSTIC_SOURCE } from '../protocol';
@@ -43,6 +44,12 @@ export function toDiagnostic(
     const relatedUri = uriOfLocation(snapshot, related.location);
     if (relatedUri) relatedInformation.push({ location: Location.create(relatedUri, related.location.range), message: related.message });
   }
+  const confirmation = finding.confirmation;
+  // The capture that decided: its output cell in the notebook, or its folder's manifest beside a script.
+  const captureUri = confirmation?.origin?.cell !== undefined ? snapshot.cellUris[confirmation.origin.cell] : confirmation?.origin?.path !== undefined ? pathToFileURL(confirmation.origin.path).href : undefined;
+  if (confirmation && captureUri && confirmation.verdict !== 'inconclusive') {
+    relatedInformation.push({ location: Location.create(captureUri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }), message: `capture ${confirmation.capture}` });
+  }
   const data: DiagnosticData = { fingerprint: findingFingerprint(finding.rule, uri, finding.location.range) };
   return {
     range: finding.location.range,
@@ -50,7 +57,8 @@ export function toDiagnostic(
     code: finding.rule,
     codeDescription: { href: ruleDocumentation(finding.rule) },
     source: DIAGNOSTIC_SOURCE,
-    message: finding.message,
+    // Inconclusive captures add nothing worth reading; the others say what the tensors showed.
+    message: confirmation && confirmation.verdict !== 'inconclusive' ? `${finding.message}\n${confirmation.message}` : finding.message,
     relatedInformation,
     data,
   };

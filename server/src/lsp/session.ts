@@ -2,18 +2,25 @@ import {
   CodeActionKind,
   Connection,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   InitializeParams,
   InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
+import { fileURLToPath } from 'node:url';
+import type { ComparisonCache, SavedCapture } from '../captures/confirm';
+import { capturesFromEditor, capturesOfScript, type CaptureReading, type CapturesFolderCache } from '../captures/read';
 import {
+  CAPTURE_MANIFEST_GLOB,
+  CapturesNotification,
   CONFIGURATION_SECTION,
   DocumentLossCall,
   FIX_ALL_CODE_ACTION_KIND,
   LossCallsRequest,
   LossCallsResult,
   LossLensInitializationOptions,
+  NotebookCapture,
   StatusNotification,
   StatusParams,
 } from '../protocol';
@@ -29,6 +36,8 @@ import { parseSettings } from './settings';
 const DEFAULT_DEBOUNCE_MS = 150;
 /** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
 const ANALYSIS_TIME_BUDGET_MS = 3000;
+/** Recomputed captures kept for re-analyses (each holds a few numbers; the tensors are not kept). */
+const MAX_CACHED_COMPARISONS = 256;
 /** How long to wait for the client's answer to `workspace/configuration` before going on with what is known. */
 const SETTINGS_PULL_TIMEOUT_MS = 5000;
 
@@ -41,6 +50,8 @@ export interface SessionOptions {
 
 interface TargetState extends AnalysedProgram {
   settingsGeneration: number;
+  /** The static analysis, before captures confirmed its findings (`result` then holds the confirmed ones). */
+  staticResult: AnalysisResult;
   /** What each URI of this target last received (serialised), for URIs whose last list was not empty. */
   published: Map<string, string>;
 }
@@ -64,6 +75,14 @@ export class LossLensSession {
   private initializationOptions: LossLensInitializationOptions = {};
   private canPullConfiguration = false;
   private canRegisterConfigurationChange = false;
+  private canRegisterFileWatch = false;
+  /** The captures each open notebook holds, as its editor last sent them. */
+  private readonly notebookCaptures = new Map<string, NotebookCapture[]>();
+  /** Recomputed captures (by capture id and the findings at the call), shared by all targets. */
+  private comparisons: ComparisonCache = new Map();
+  /** Scripts' capture folders as read; dropped when the editor reports a change there (kept only when it can). */
+  private captureFolders: CapturesFolderCache = new Map();
+  private readonly captureWarnings = new Set<string>();
 
   constructor(
     private readonly connection: Connection,
@@ -94,6 +113,18 @@ export class LossLensSession {
       }, null),
     );
     connection.onRequest(LossCallsRequest, (params) => this.guard('lossLens/lossCalls', () => this.lossCalls(params.uri), null));
+    connection.onNotification(CapturesNotification, (params) =>
+      this.guard('lossLens/captures', () => {
+        this.notebookCaptures.set(params.uri, params.captures);
+        this.capturesChanged((key) => key === params.uri);
+      }, undefined),
+    );
+    connection.onDidChangeWatchedFiles(() =>
+      this.guard('didChangeWatchedFiles', () => {
+        this.captureFolders = new Map();
+        this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file');
+      }, undefined),
+    );
     connection.listen();
   }
 
@@ -105,6 +136,7 @@ export class LossLensSession {
     }
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    this.canRegisterFileWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     try {
       this.analyzers = new TargetAnalyzers(await this.options.loadEngine());
     } catch (error) {
@@ -139,6 +171,10 @@ export class LossLensSession {
     }
     if (this.canRegisterConfigurationChange) {
       await this.connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
+    }
+    if (this.canRegisterFileWatch) {
+      // A script's captures are written by `loss_lens.watch` while it runs: confirm again when one appears.
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: CAPTURE_MANIFEST_GLOB }] });
     }
   }
 
@@ -181,6 +217,7 @@ export class LossLensSession {
     const state = this.states.get(key);
     this.states.delete(key);
     this.analyzers?.delete(key);
+    this.notebookCaptures.delete(key);
     for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }
@@ -206,9 +243,10 @@ export class LossLensSession {
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
       result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
     }
-    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, published: new Map() };
+    const state: TargetState = { snapshot, result, staticResult: result, settingsGeneration: this.settingsGeneration, published: new Map() };
     this.publish(state, previous);
     this.states.set(key, state);
+    this.confirmWithCaptures(key, state);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (failure !== undefined) {
       this.sendStatus({ state: 'error', uri: key, version: snapshot.version, findings: 0, durationMs, message: failure.split('\n')[0] });
@@ -243,6 +281,58 @@ export class LossLensSession {
     for (const uri of previous?.published.keys() ?? []) {
       if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     }
+  }
+
+  /** Captures of some targets changed: confirm their latest static analysis again. */
+  private capturesChanged(affected: (key: string) => boolean): void {
+    // Capture ids are unique, so recomputed captures stay valid; only their number is bounded.
+    if (this.comparisons.size > MAX_CACHED_COMPARISONS) this.comparisons = new Map();
+    for (const [key, state] of this.states) if (affected(key)) this.confirmWithCaptures(key, state);
+  }
+
+  /** The target's captures: those its editor sent (notebooks), or the capture folders that name it (scripts on disk). */
+  private capturesOf(snapshot: TargetState['snapshot']): CaptureReading {
+    if (snapshot.kind === 'notebook') {
+      const cellIndex = new Map(snapshot.cellUris.map((uri, index) => [uri, index]));
+      return capturesFromEditor(this.notebookCaptures.get(snapshot.key) ?? [], (uri) => cellIndex.get(uri));
+    }
+    if (!snapshot.key.startsWith('file:')) return { captures: [], problems: [] };
+    // Without change notifications from the editor, read the folders at every analysis.
+    return capturesOfScript(fileURLToPath(snapshot.key), process.env, this.canRegisterFileWatch ? this.captureFolders : new Map());
+  }
+
+  /**
+   * Confirms the findings of a target's static analysis with its captures, then publishes them again (the static ones
+   * went out first: recomputing a capture can take a while). Dropped when the target changed meanwhile.
+   */
+  private confirmWithCaptures(key: string, state: TargetState): void {
+    const reading = this.capturesOf(state.snapshot);
+    for (const problem of reading.problems) this.warnOnce(problem);
+    if (reading.captures.length === 0 && state.result === state.staticResult) return;
+    void this.guardAsync('confirmation', () => this.confirm(key, state, reading.captures), undefined);
+  }
+
+  private async confirm(key: string, state: TargetState, captures: SavedCapture[]): Promise<void> {
+    // Loaded on first use: it brings the loss engine, which a server without captures never needs.
+    const { confirmFindings } = await import('../captures/confirm.js');
+    const { snapshot, staticResult } = state;
+    // A large file is analysed in chunks; captures count lines in the whole file.
+    const program = snapshot.kind === 'file' ? { kind: 'file' as const, units: [{ text: snapshot.documents.get(snapshot.key)?.getText() ?? '' }] } : snapshot.source;
+    const outcome = await confirmFindings(program, staticResult, captures, this.analysisOptions, this.comparisons);
+    for (const problem of outcome.problems) this.warnOnce(`capture ${problem.capture} could not be recomputed: ${problem.message}`);
+    const current = this.states.get(key);
+    if (current?.snapshot.generation !== snapshot.generation || current.staticResult !== staticResult) return;
+    const confirmed: TargetState = { ...current, result: { ...staticResult, findings: outcome.findings }, published: new Map() };
+    this.publish(confirmed, current);
+    this.states.set(key, confirmed);
+    this.sendStatus({ state: 'ready', uri: key, version: snapshot.version, findings: outcome.findings.length });
+  }
+
+  /** Logs a capture problem the first time only: every re-analysis meets it again. */
+  private warnOnce(problem: string): void {
+    if (this.captureWarnings.has(problem)) return;
+    this.captureWarnings.add(problem);
+    this.connection.console.warn(`Loss Lens: ${problem}`);
   }
 
   private analysisFailed(key: string, error: unknown): void {

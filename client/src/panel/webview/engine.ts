@@ -7,7 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { LossRequest, LossResult } from '../../../../server/src/losses/api';
 import { computeLoss as engineComputeLoss, type BackendChoice } from '../../../../server/src/losses/engine';
 
-export { resultChecks, runChecks, targetClasses } from '../../../../server/src/losses/checks';
+export { targetClasses } from '../../../../server/src/losses/checks';
 export type { BackendChoice };
 
 let wasmConfigured = false;

@@ -1188,8 +1188,6 @@ export class Evaluator implements LibraryContext {
       this.lossObjects.push(loss);
       return loss;
     }
-    // `loss_lens.watch(criterion)` captures calls and passes them through: it is the loss it wraps.
-    if (path === 'loss_lens.watch') return first?.value ?? UNKNOWN;
     const lossFunction = LOSS_FUNCTIONS.get(path);
     if (lossFunction) return this.recordLoss(lossFunction, 'function', args, node, fnNode, this.optionsOf(lossFunction, args, 2));
     return callLibrary(this, path, args, node, env);

@@ -6,6 +6,7 @@ import { DATA_FUNCTIONS, datasetOf } from './data';
 import { JAX_FUNCTIONS } from './jax';
 import { KERAS_FUNCTIONS, KERAS_LAYERS, kerasModelMethod } from './keras';
 import { applyLayer, OPAQUE_LAYER } from './layers';
+import { LOSS_LENS_FUNCTIONS } from './loss-lens';
 import { NUMPY_FUNCTIONS } from './numpy';
 import { STDLIB_FUNCTIONS } from './stdlib';
 import { TENSORFLOW_FUNCTIONS } from './tensorflow';
@@ -30,6 +31,7 @@ const FUNCTION_MODELS: ReadonlyMap<string, FunctionModel> = new Map([
   ...NUMPY_FUNCTIONS,
   ...DATA_FUNCTIONS,
   ...STDLIB_FUNCTIONS,
+  ...LOSS_LENS_FUNCTIONS,
 ]);
 
 const TORCH_NN = 'torch.nn.';

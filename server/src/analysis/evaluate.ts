@@ -1,8 +1,23 @@
 import { child, namedChildren, textOf, type ParsedText, type PyNode } from '../parse/tree';
-import { datasetOf, iterationBuiltin, iterationElement, loaderOver, tensorDataset } from './datasets';
-import { stopGradientOf } from './gradient-flow';
-import { KERAS_STRING_LOSSES, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
-import type { Framework } from './types';
+import { argument as argumentAt } from './library/context';
+import { origin, withLossOf } from './library/common';
+import {
+  applyLayer,
+  activationOfFunction,
+  callLayerMethod,
+  callLibrary,
+  callTensorMethod,
+  CONVENTIONAL_ALIASES,
+  isKerasModelClass,
+  iterationBuiltin,
+  iterationElement,
+  KERAS_MODEL_METHODS,
+  MODULE_BASE_CLASSES,
+  MODULE_SELF_METHODS,
+  tensorAttribute,
+  type LibraryContext,
+} from './library/index';
+import { expectationOf, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
 import {
   factsOf,
   mergeValues,
@@ -10,9 +25,9 @@ import {
   UNKNOWN,
   type Activation,
   type ArgumentFacts,
+  type CallArguments,
   type ClassValue,
-  type DType,
-  type Expectation,
+  type ExpressionEvent,
   type FunctionValue,
   type InstanceValue,
   type IterableValue,
@@ -20,34 +35,20 @@ import {
   type LossCallFacts,
   type LossSpec,
   type LossValue,
-  type NodeEdit,
-  type Origin,
-  type ScoreKind,
   type Scope,
-  type TargetEncoding,
   type TensorFacts,
   type Value,
 } from './values';
 
+export type { ExpressionEvent } from './values';
+
 /**
- * The flow-sensitive evaluator: one abstract interpretation of the whole program (all units in order), statement by
+ * The interpreter: one flow-sensitive abstract interpretation of the whole program (all units in order), statement by
  * statement. It binds names (imports with every alias), tracks what every value is (`values.ts`), follows calls into
  * functions, methods and `nn.Module.forward`, and records every loss application and suspicious expression as facts
- * for the rules. Rules never walk the tree themselves.
+ * for the rules. What library functions, layers and tensor methods do is not here: the interpreter asks the library
+ * models (`library/`) through the `LibraryContext` it implements. Rules never walk the tree themselves.
  */
-
-/** An expression-level observation the expression rules consume. */
-export interface ExpressionEvent {
-  kind: 'softmax-without-dim' | 'log-of-softmax' | 'log-of-sigmoid' | 'manual-cross-entropy';
-  /** The expression the finding is reported on. */
-  node: PyNode;
-  framework: Framework;
-  origins: Origin[];
-  /** A ready-made fix, when the engine knows one (`log(softmax(x))` → `log_softmax(x)`). */
-  fix?: NodeEdit[];
-  /** For log-of-sigmoid: `log(1 - sigmoid(x))`. */
-  complement?: boolean;
-}
 
 export interface ProgramFacts {
   units: ParsedText[];
@@ -86,75 +87,14 @@ interface Frame {
   loopExits: Env[][];
 }
 
-interface CallArguments {
-  positional: ArgumentFacts[];
-  keywords: Map<string, ArgumentFacts & { keywordNode: PyNode }>;
-}
-
 class BudgetExceeded extends Error {}
 
-/** Names used without an import in notebooks whose import cell was skipped: the conventional aliases. */
-const CONVENTIONAL_ALIASES: Record<string, string> = {
-  torch: 'torch',
-  nn: 'torch.nn',
-  F: 'torch.nn.functional',
-  np: 'numpy',
-  tf: 'tensorflow',
-  keras: 'keras',
-  jax: 'jax',
-  jnp: 'jax.numpy',
-  optax: 'optax',
-};
-
-const SOFTMAX_FUNCTIONS = new Set(['torch.softmax', 'torch.nn.functional.softmax', 'torch.special.softmax', 'jax.nn.softmax', 'tensorflow.nn.softmax', 'tensorflow.math.softmax', 'keras.activations.softmax', 'scipy.special.softmax']);
-const LOG_SOFTMAX_FUNCTIONS = new Set(['torch.log_softmax', 'torch.nn.functional.log_softmax', 'torch.special.log_softmax', 'jax.nn.log_softmax', 'tensorflow.nn.log_softmax', 'tensorflow.math.log_softmax', 'scipy.special.log_softmax']);
-const SIGMOID_FUNCTIONS = new Set(['torch.sigmoid', 'torch.nn.functional.sigmoid', 'torch.special.expit', 'jax.nn.sigmoid', 'tensorflow.sigmoid', 'tensorflow.nn.sigmoid', 'tensorflow.math.sigmoid', 'keras.activations.sigmoid', 'scipy.special.expit']);
-const LOG_SIGMOID_FUNCTIONS = new Set(['torch.nn.functional.logsigmoid', 'jax.nn.log_sigmoid', 'tensorflow.math.log_sigmoid']);
-const LOG_FUNCTIONS = new Set(['torch.log', 'numpy.log', 'jax.numpy.log', 'tensorflow.math.log', 'tensorflow.log', 'math.log', 'keras.ops.log']);
-const MODULE_BASES = new Set(['torch.nn.Module', 'pytorch_lightning.LightningModule', 'lightning.pytorch.LightningModule', 'lightning.LightningModule', 'keras.Model', 'keras.models.Model', 'flax.linen.Module']);
-const FLOAT_DTYPES = /(^|\.)(float|float16|float32|float64|half|double|bfloat16|FloatTensor|DoubleTensor|HalfTensor)$|^['"]float(16|32|64)?['"]$/;
-const INT_DTYPES = /(^|\.)(long|int|int8|int16|int32|int64|uint8|LongTensor|IntTensor)$|^['"]u?int(8|16|32|64)?['"]$/;
-/** nn.Module methods that return the module itself. */
-const MODULE_SELF_METHODS = new Set(['to', 'cuda', 'cpu', 'train', 'eval', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'type', 'share_memory', 'apply', 'to_empty']);
 const MAX_CALL_DEPTH = 8;
 /** Loops nested deeper than this are evaluated once, so that re-evaluation cannot grow exponentially with nesting. */
 const MAX_RERUN_LOOP_DEPTH = 2;
 /** Deeper expressions (10,000 nested parentheses) evaluate to unknown instead of overflowing the stack. */
 const MAX_EXPRESSION_DEPTH = 150;
 const MAX_EVALUATIONS_PER_FUNCTION = 12;
-
-function frameworkOfPath(path: string): Framework {
-  if (path.startsWith('torch')) return 'pytorch';
-  if (path.startsWith('keras')) return 'keras';
-  if (path.startsWith('jax') || path.startsWith('optax')) return 'jax';
-  return 'tensorflow';
-}
-
-function origin(node: PyNode, message: string, removal?: NodeEdit[]): Origin {
-  return removal ? { node, message, removal } : { node, message };
-}
-
-function replaceNode(node: PyNode, newText: string): NodeEdit {
-  return { node, start: node.start, end: node.end, newText };
-}
-
-/** Deletes one element of an argument list or list literal together with the comma that separates it. */
-function deleteListElement(element: PyNode): NodeEdit {
-  const container = element.parent!;
-  const elements = namedChildren(container);
-  const index = elements.indexOf(element);
-  if (elements.length === 1) return { node: element, start: element.start, end: element.end, newText: '' };
-  if (index > 0) return { node: element, start: elements[index - 1].end, end: element.end, newText: '' };
-  return { node: element, start: element.start, end: elements[1].start, newText: '' };
-}
-
-/** Deletes a whole statement line (`model.add(Softmax())`). */
-function deleteStatementLine(statement: PyNode): NodeEdit {
-  const text = statement.unit.text;
-  const lineStart = text.lastIndexOf('\n', statement.start - 1) + 1;
-  const newline = text.indexOf('\n', statement.end);
-  return { node: statement, start: lineStart, end: newline < 0 ? text.length : newline + 1, newText: '' };
-}
 
 /** The content of a plain string literal (strings are leaves of the copied tree); undefined for f-strings with fields. */
 function stringLiteral(node: PyNode | undefined): string | undefined {
@@ -165,13 +105,7 @@ function stringLiteral(node: PyNode | undefined): string | undefined {
   return match[3];
 }
 
-function withLossOf(facts: TensorFacts, ...values: Value[]): TensorFacts {
-  const losses = values.flatMap((v) => factsOf(v).lossOf ?? []);
-  if (losses.length > 0) facts.lossOf = [...new Set(losses)];
-  return facts;
-}
-
-export class Evaluator {
+export class Evaluator implements LibraryContext {
   private readonly lossCalls: LossCallFacts[] = [];
   private readonly lossObjects: LossValue[] = [];
   private readonly events: ExpressionEvent[] = [];
@@ -566,7 +500,7 @@ export class Evaluator {
       bases,
       methods: new Map(),
       classAttrs: new Map(),
-      isModule: bases.some((b) => (b.kind === 'ref' && MODULE_BASES.has(b.path)) || (b.kind === 'class' && b.isModule)),
+      isModule: bases.some((b) => (b.kind === 'ref' && MODULE_BASE_CLASSES.has(b.path)) || (b.kind === 'class' && b.isModule)),
       instantiated: false,
     };
     this.classes.push(cls);
@@ -614,7 +548,8 @@ export class Evaluator {
     return false;
   }
 
-  private invoke(fn: FunctionValue, self: Value | undefined, args: CallArguments): Value {
+  /** Evaluates a program function's body with these arguments (bounded depth and evaluations). */
+  invoke(fn: FunctionValue, self: Value | undefined, args: CallArguments): Value {
     if (this.frames.length >= MAX_CALL_DEPTH || this.isOnStack(fn)) return fn.returnSummary ?? UNKNOWN;
     if (fn.evaluations >= MAX_EVALUATIONS_PER_FUNCTION) return fn.returnSummary ?? UNKNOWN;
     fn.evaluations++;
@@ -748,12 +683,6 @@ export class Evaluator {
     return tensor(rest);
   }
 
-  private addEvent(event: ExpressionEvent): void {
-    if (this.eventNodes.has(event.node)) return;
-    this.eventNodes.add(event.node);
-    this.events.push(event);
-  }
-
   private lookup(name: string, env: Env): Value {
     let value = lookupIn(env, name);
     for (let scope = env.closure; value === undefined && scope; scope = scope.closure) value = lookupIn(scope, name);
@@ -885,9 +814,7 @@ export class Evaluator {
         if (attr === 'values' && object.items.length === 2) return object.items[0];
         return UNKNOWN;
       case 'tensor':
-        if (attr === 'data') return tensor({ ...object.facts, detached: { value: true, origins: [origin(node, '`.data` is cut from the graph')] } });
-        if (attr === 'T' || attr === 'mT') return tensor({ score: object.facts.score, dtype: object.facts.dtype });
-        return UNKNOWN;
+        return tensorAttribute(object, attr, node);
       default:
         return UNKNOWN;
     }
@@ -1033,14 +960,6 @@ export class Evaluator {
     return args;
   }
 
-  private argument(args: CallArguments, index: number, ...names: string[]): ArgumentFacts | undefined {
-    for (const name of names) {
-      const keyword = args.keywords.get(name);
-      if (keyword) return keyword;
-    }
-    return args.positional[index];
-  }
-
   private evalCall(node: PyNode, env: Env): Value {
     const fnNode = child(node, 'function');
     if (!fnNode) return UNKNOWN;
@@ -1053,11 +972,11 @@ export class Evaluator {
         const path = normalizePath(`${receiver.path}.${method}`);
         const known = this.callPath(path, args, node, fnNode, env);
         if (known) return known;
-        if (receiver.path.includes('()')) return this.callMethod(UNKNOWN, receiverNode, method, args, node);
+        if (receiver.path.includes('()')) return callTensorMethod(this, UNKNOWN, receiverNode, method, args, node);
         return { kind: 'ref', path: `${path}()` };
       }
       if (receiver.kind === 'instance' && KERAS_MODEL_METHODS.has(method) && !this.findMethod(receiver.cls, method) && isKerasModelClass(receiver.cls)) {
-        return this.callLayerMethod(this.kerasModelOf(receiver), method, args, node);
+        return callLayerMethod(this, this.kerasModelOf(receiver), method, args, node);
       }
       if (receiver.kind === 'instance' || receiver.kind === 'class') {
         const attribute = this.attributeOf(receiver, method, fnNode);
@@ -1066,12 +985,12 @@ export class Evaluator {
         return this.callValue(attribute, args, node, fnNode, env);
       }
       if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
-      if (receiver.kind === 'layer') return this.callLayerMethod(receiver, method, args, node);
+      if (receiver.kind === 'layer') return callLayerMethod(this, receiver, method, args, node);
       if (receiver.kind === 'dict') {
         const key = method === 'get' || method === 'pop' ? args.positional[0]?.value : undefined;
         return (key?.kind === 'string' && receiver.entries.get(key.value)) || UNKNOWN;
       }
-      return this.callMethod(receiver, receiverNode, method, args, node);
+      return callTensorMethod(this, receiver, receiverNode, method, args, node);
     }
     const callee = this.evalExpr(fnNode, env);
     return this.callValue(callee, args, node, fnNode, env);
@@ -1085,7 +1004,7 @@ export class Evaluator {
         return callee.path.includes('()') ? UNKNOWN : { kind: 'ref', path: `${callee.path}()` };
       }
       case 'layer':
-        return this.applyLayer(callee, args.positional[0]?.value ?? UNKNOWN, node, args.positional[0]?.node);
+        return applyLayer(callee, args.positional[0]?.value ?? UNKNOWN, node, args.positional[0]?.node);
       case 'loss':
         return this.recordModuleLoss(callee, args, node, fnNode);
       case 'function':
@@ -1106,26 +1025,6 @@ export class Evaluator {
         for (const argument of args.positional) this.markIfBackward(argument.value, fnNode);
         return UNKNOWN;
     }
-  }
-
-  /** What iterating a dataset yields: a known dataset's samples, or `__getitem__` of a user `Dataset` class. */
-  private samplesOf(dataset: Value): IterableValue | undefined {
-    if (dataset.kind === 'iterable') return dataset;
-    if (dataset.kind !== 'instance') return undefined;
-    const getItem = this.findMethod(dataset.cls, '__getitem__');
-    if (!getItem) return undefined;
-    return { kind: 'iterable', element: this.invoke(getItem, dataset, { positional: [{ value: UNKNOWN }], keywords: new Map() }) };
-  }
-
-  /** Applying a layer (or a model made of layers); activation layers called directly can be dropped at the call. */
-  private applyLayer(layer: LayerValue, input: Value, call: PyNode | undefined, inputNode: PyNode | undefined): Value {
-    const output = layer.apply(input, call);
-    const score = factsOf(output).score;
-    if (call && inputNode && score && score.origins.length === 1 && score.origins[0].node === layer.node && LAYER_ACTIVATIONS.has(layer.path)) {
-      const removal = [replaceNode(call, textOf(inputNode))];
-      return tensor({ ...factsOf(output), score: { ...score, origins: [{ ...score.origins[0], removal }] } });
-    }
-    return output;
   }
 
   /** A subclassed Keras model seen as a layer (its `call`), so that `compile`/`fit` attach to it as to a Sequential. */
@@ -1150,85 +1049,7 @@ export class Evaluator {
     if (/^(backward|manual_backward|gradient|minimize|grad)$/.test(name)) this.markBackpropagated(value);
   }
 
-  private markBackpropagated(value: Value): void {
-    for (const site of factsOf(value).lossOf ?? []) site.backpropagated = true;
-  }
-
-  // ---------------------------------------------------------------- layers
-
-  private callLayerMethod(layer: LayerValue, method: string, args: CallArguments, node: PyNode): Value {
-    if (MODULE_SELF_METHODS.has(method)) return layer;
-    if (method === 'add' && layer.layers) {
-      const added = args.positional[0];
-      if (added?.value.kind === 'layer') {
-        const statement = node.parent?.type === 'expression_statement' ? node.parent : undefined;
-        layer.layers.push(statement && LAYER_ACTIVATIONS.has(added.value.path) ? withRemoval(added.value, deleteStatementLine(statement)) : added.value);
-      } else layer.layers.push(unknownLayer(node));
-      return UNKNOWN;
-    }
-    if (method === 'compile') {
-      this.recordKerasCompile(layer, args, node);
-      return UNKNOWN;
-    }
-    if (method === 'fit' || method === 'train_on_batch') {
-      const compiled = layer.keras?.compiled;
-      const target = this.argument(args, 1, 'y');
-      if (compiled) {
-        compiled.backpropagated = true;
-        if (!compiled.target && target) compiled.target = target;
-      }
-      return UNKNOWN;
-    }
-    if (method === 'forward' || method === '__call__' || method === 'predict' || method === 'call') {
-      const input = args.positional[0];
-      return this.applyLayer(layer, input?.value ?? UNKNOWN, method === 'predict' ? undefined : node, input?.node);
-    }
-    return UNKNOWN;
-  }
-
-  private recordKerasCompile(model: LayerValue, args: CallArguments, node: PyNode): void {
-    const lossArgument = args.keywords.get('loss') ?? args.positional[1];
-    if (!lossArgument?.node) return;
-    let loss: LossValue | undefined;
-    const value = lossArgument.value;
-    if (value.kind === 'loss') loss = value;
-    else if (value.kind === 'string') {
-      const spec = KERAS_STRING_LOSSES.get(value.value);
-      if (spec) loss = { kind: 'loss', spec, node: value.node, nameNode: value.node, options: new Map() };
-    } else if (value.kind === 'ref') {
-      const spec = LOSS_FUNCTIONS.get(value.path);
-      if (spec && spec.framework === 'keras') loss = { kind: 'loss', spec, node: lossArgument.node, nameNode: lossArgument.node, options: new Map() };
-    }
-    if (!loss) return;
-    const keywordNode = args.keywords.get('loss')?.keywordNode ?? lossArgument.node;
-    model.keras ??= {};
-    const output = this.applyLayer(model, UNKNOWN, undefined, undefined);
-    const site: LossCallFacts = {
-      spec: loss.spec,
-      style: 'keras-compile',
-      call: node,
-      lossObject: loss,
-      callee: loss.nameNode,
-      input: { value: output },
-      options: new Map(loss.options),
-      expects: this.expectation(loss.spec, loss.options),
-      inputReportNode: keywordNode,
-      model,
-      backpropagated: false,
-    };
-    model.keras.compiled = site;
-    this.lossCalls.push(site);
-  }
-
   // ---------------------------------------------------------------- losses
-
-  private expectation(spec: LossSpec, options: Map<string, ArgumentFacts>): Expectation | undefined {
-    if (spec.expects !== 'from-logits') return spec.expects;
-    const flag = options.get('from_logits');
-    if (!flag) return 'probabilities';
-    if (flag.value.kind === 'bool') return flag.value.value ? 'logits' : 'probabilities';
-    return undefined;
-  }
 
   private optionsOf(spec: LossSpec, args: CallArguments, skipPositional: number): Map<string, ArgumentFacts> {
     const options = new Map<string, ArgumentFacts>();
@@ -1253,8 +1074,8 @@ export class Evaluator {
   }
 
   private recordLoss(spec: LossSpec, style: LossCallFacts['style'], args: CallArguments, node: PyNode, fnNode: PyNode, options: Map<string, ArgumentFacts>, lossObject?: LossValue): Value {
-    const input = this.argument(args, spec.inputArg[0], spec.inputArg[1]);
-    const target = this.argument(args, spec.targetArg[0], spec.targetArg[1]);
+    const input = argumentAt(args, spec.inputArg[0], spec.inputArg[1]);
+    const target = argumentAt(args, spec.targetArg[0], spec.targetArg[1]);
     const site: LossCallFacts = {
       spec,
       style,
@@ -1264,7 +1085,7 @@ export class Evaluator {
       input,
       target,
       options,
-      expects: this.expectation(spec, options),
+      expects: expectationOf(spec, options),
       inputReportNode: input?.node ?? node,
       backpropagated: false,
     };
@@ -1272,110 +1093,10 @@ export class Evaluator {
     return tensor({ lossOf: [site] });
   }
 
-  // ---------------------------------------------------------------- known functions
+  // ---------------------------------------------------------------- library calls
 
-  private scoreFacts(kind: ScoreKind, activation: Activation, origins: Origin[], base: TensorFacts = {}): TensorFacts {
-    const facts: TensorFacts = { score: { value: kind, activation, origins } };
-    if (base.lastDim) facts.lastDim = base.lastDim;
-    if (base.rank) facts.rank = base.rank;
-    if (base.lossOf) facts.lossOf = base.lossOf;
-    return facts;
-  }
-
-  /** `softmax(x, dim)` in any spelling: the result is probabilities; without `dim` it is a PyTorch deprecation. */
-  private applyActivation(activation: 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid', input: ArgumentFacts | undefined, call: PyNode, framework: Framework, hasDim: boolean): Value {
-    // Dropping the activation replaces the call by its input (a `dtype=` given to it goes too: the loss casts anyway).
-    const removal = input?.node ? [replaceNode(call, textOf(input.node))] : undefined;
-    const base = factsOf(input?.value ?? UNKNOWN);
-    if ((activation === 'softmax' || activation === 'log_softmax') && !hasDim && framework === 'pytorch') {
-      this.addEvent({ kind: 'softmax-without-dim', node: call, framework, origins: [] });
-    }
-    const messages = { softmax: 'softmax applied here', sigmoid: 'sigmoid applied here', log_softmax: 'log_softmax applied here', log_sigmoid: 'logsigmoid applied here' };
-    const kind: ScoreKind = activation === 'softmax' || activation === 'sigmoid' ? 'probabilities' : 'log-probabilities';
-    return tensor(this.scoreFacts(kind, activation, [origin(call, messages[activation], removal)], base));
-  }
-
-  /** `log(p)`: of softmax/sigmoid probabilities it is a log-of-softmax / log-of-sigmoid expression. */
-  private applyLog(input: ArgumentFacts | undefined, call: PyNode, framework: Framework, env: Env | undefined): Value {
-    const facts = factsOf(input?.value ?? UNKNOWN);
-    const score = facts.score;
-    if (!score || score.value !== 'probabilities') return tensor(withLossOf({}, input?.value ?? UNKNOWN));
-    const complement = input?.node ? isComplement(input.node) : false;
-    if (score.activation === 'softmax') {
-      const fix = input?.node ? this.logSoftmaxFix(call, input.node, score.origins) : undefined;
-      this.addEvent({ kind: 'log-of-softmax', node: call, framework, origins: score.origins, fix });
-      return tensor({
-        score: { value: 'log-probabilities', activation: 'log_softmax', origins: score.origins },
-        logOfProbabilities: { value: true, origins: score.origins },
-        lastDim: facts.lastDim,
-      });
-    }
-    if (score.activation === 'sigmoid') {
-      const fix = input?.node ? this.logSigmoidFix(call, input.node, complement, env) : undefined;
-      this.addEvent({ kind: 'log-of-sigmoid', node: call, framework, origins: score.origins, fix, complement });
-      return tensor({ logOfProbabilities: { value: true, origins: score.origins } });
-    }
-    return tensor({});
-  }
-
-  /** `torch.log(F.softmax(x, dim=1))` → `F.log_softmax(x, dim=1)`: only when the softmax call is the log's direct argument. */
-  private logSoftmaxFix(logCall: PyNode, inputNode: PyNode, origins: Origin[]): NodeEdit[] | undefined {
-    const inner = unparenthesize(inputNode);
-    if (inner.type !== 'call' || origins.length !== 1 || origins[0].node !== inner) return undefined;
-    const callee = child(inner, 'function');
-    if (!callee) return undefined;
-    const calleeText = textOf(callee);
-    if (!/softmax$/.test(calleeText)) return undefined;
-    const renamed = calleeText.replace(/softmax$/, 'log_softmax');
-    return [replaceNode(logCall, renamed + textOf(inner).slice(calleeText.length))];
-  }
-
-  private logSigmoidFix(logCall: PyNode, inputNode: PyNode, complement: boolean, env: Env | undefined): NodeEdit[] | undefined {
-    let inner = unparenthesize(inputNode);
-    if (complement) inner = unparenthesize(child(inner, 'right')!);
-    if (inner.type !== 'call') return undefined;
-    const argsNode = child(inner, 'arguments');
-    const callee = child(inner, 'function');
-    if (!argsNode || !callee) return undefined;
-    let argumentText: string;
-    const receiverOfMethod = callee.type === 'attribute' && textOf(child(callee, 'attribute')!) === 'sigmoid' && namedChildren(argsNode).length === 0;
-    if (receiverOfMethod) argumentText = textOf(child(callee, 'object')!);
-    else {
-      const args = namedChildren(argsNode);
-      if (args.length !== 1 || args[0].type === 'keyword_argument') return undefined;
-      argumentText = textOf(args[0]);
-    }
-    const spelling = this.logSigmoidSpelling(env);
-    if (!spelling) return undefined;
-    const operand = complement ? (/^[\w.]+$/.test(argumentText) ? `-${argumentText}` : `-(${argumentText})`) : argumentText;
-    return [replaceNode(logCall, `${spelling}(${operand})`)];
-  }
-
-  /** How to spell PyTorch's logsigmoid with the names this program has bound (`F.logsigmoid`, `torch.nn.functional.logsigmoid`). */
-  private logSigmoidSpelling(env: Env | undefined): string | undefined {
-    const scopes = [env ? bindingsOf(env) : undefined, env?.closure ? bindingsOf(env.closure) : undefined, bindingsOf(this.moduleEnv)];
-    for (const scope of scopes) {
-      for (const [name, value] of scope ?? []) {
-        if (value.kind !== 'ref') continue;
-        if (value.path === 'torch.nn.functional') return `${name}.logsigmoid`;
-      }
-    }
-    for (const scope of scopes) for (const [name, value] of scope ?? []) if (value.kind === 'ref' && value.path === 'torch') return `${name}.nn.functional.logsigmoid`;
-    return undefined;
-  }
-
-  /** Calls to things reached through imports; undefined when the path is not one the engine knows. */
+  /** Calls to things reached through imports: a loss, else whatever the library models say; undefined when none knows the path. */
   private callPath(path: string, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value | undefined {
-    const framework = frameworkOfPath(path);
-    const first = args.positional[0];
-    if (SOFTMAX_FUNCTIONS.has(path) || LOG_SOFTMAX_FUNCTIONS.has(path)) {
-      const input = this.argument(args, 0, 'input', 'x', 'logits');
-      const hasDim = args.positional.length > 1 || args.keywords.has('dim') || args.keywords.has('axis');
-      return this.applyActivation(SOFTMAX_FUNCTIONS.has(path) ? 'softmax' : 'log_softmax', input, node, framework, hasDim);
-    }
-    if (SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true);
-    if (LOG_SIGMOID_FUNCTIONS.has(path)) return this.applyActivation('log_sigmoid', this.argument(args, 0, 'input', 'x'), node, framework, true);
-    if (LOG_FUNCTIONS.has(path)) return this.applyLog(this.argument(args, 0, 'input', 'x'), node, framework, env);
     const lossClass = LOSS_CLASSES.get(path);
     if (lossClass) {
       const loss: LossValue = { kind: 'loss', spec: lossClass, node, nameNode: fnNode, options: this.optionsOf(lossClass, args, 0) };
@@ -1384,527 +1105,42 @@ export class Evaluator {
     }
     const lossFunction = LOSS_FUNCTIONS.get(path);
     if (lossFunction) return this.recordLoss(lossFunction, 'function', args, node, fnNode, this.optionsOf(lossFunction, args, 2));
-    const layer = this.makeLayer(path, args, node);
-    if (layer) return layer;
-    const created = this.tensorConstructor(path, args, node);
-    if (created) return created;
-    const dataset = path === 'torch.utils.data.TensorDataset' ? tensorDataset(args.positional.map((a) => a.value)) : datasetOf(path, node);
-    if (dataset) return dataset;
-    if (path === 'torch.utils.data.DataLoader') {
-      const samples = this.samplesOf(this.argument(args, 0, 'dataset')?.value ?? UNKNOWN);
-      if (samples) return loaderOver(samples);
-    }
-    const stopped = stopGradientOf(path, first?.value, node);
-    if (stopped) return stopped;
-    switch (path) {
-      case 'torch.argmax':
-      case 'jax.numpy.argmax':
-      case 'numpy.argmax':
-      case 'tensorflow.argmax':
-      case 'tensorflow.math.argmax':
-        return predictedLabels(node, 'argmax of the scores', 'int');
-      case 'torch.max':
-        if (args.positional.length >= 2 || args.keywords.has('dim')) return { kind: 'tuple', items: [tensor({}), predictedLabels(node, '`max(..)[1]`: predicted labels', 'int')] };
-        return tensor({});
-      case 'torch.round':
-      case 'numpy.round':
-      case 'tensorflow.round':
-      case 'tensorflow.math.round':
-        return predictedLabels(node, 'rounded predictions', 'float');
-      case 'torch.sum':
-      case 'torch.mean':
-      case 'numpy.sum':
-      case 'numpy.mean':
-      case 'jax.numpy.sum':
-      case 'jax.numpy.mean':
-      case 'tensorflow.reduce_sum':
-      case 'tensorflow.reduce_mean':
-      case 'tensorflow.math.reduce_sum':
-      case 'tensorflow.math.reduce_mean':
-        return reduce(first?.value ?? UNKNOWN);
-      case 'torch.autograd.grad':
-      case 'torch.autograd.backward':
-        if (first) this.markBackpropagated(first.value);
-        return UNKNOWN;
-      case 'jax.grad':
-      case 'jax.value_and_grad': {
-        const fn = first?.value;
-        if (fn?.kind === 'function') this.markBackpropagated(this.invoke(fn, undefined, { positional: [], keywords: new Map() }));
-        return { kind: 'ref', path: `${path}()` };
-      }
-      case 'torch.nn.DataParallel':
-      case 'torch.nn.parallel.DataParallel':
-      case 'torch.nn.parallel.DistributedDataParallel':
-      case 'torch.compile':
-        // Wrappers that call the wrapped module's forward.
-        return first?.value ?? UNKNOWN;
-      case 'sklearn.preprocessing.MultiLabelBinarizer':
-        return { kind: 'ref', path: 'sklearn.preprocessing.MultiLabelBinarizer()' };
-      case 'sklearn.preprocessing.MultiLabelBinarizer().fit_transform':
-      case 'sklearn.preprocessing.MultiLabelBinarizer().transform':
-        return tensor({ encoding: { value: 'multi-hot', origins: [origin(node, 'multi-hot labels from MultiLabelBinarizer')] }, dtype: { value: 'int', origins: [origin(node, 'integer labels')] }, rank: { value: 2, origins: [] } });
-      default:
-        if (/\(\)\.(backward|manual_backward|gradient|minimize)$/.test(path) || /^(accelerate|lightning|pytorch_lightning)\b.*\.backward$/.test(path)) {
-          for (const argument of args.positional) this.markBackpropagated(argument.value);
-          return UNKNOWN;
-        }
-        if (/\(\)\.scale$/.test(path) && first) return first.value;
-        return undefined;
-    }
+    return callLibrary(this, path, args, node, env);
   }
 
-  private tensorConstructor(path: string, args: CallArguments, node: PyNode): Value | undefined {
-    const created = this.createTensor(path, args, node);
-    if (created?.kind !== 'tensor') return created;
-    const root = rootOf(path);
-    const library = root === 'numpy' ? 'numpy' : root === 'torch' ? 'torch' : root === 'jax' ? 'jax' : root === 'tensorflow' ? 'tensorflow' : undefined;
-    if (library) created.facts.library = { value: library, origins: [origin(node, `${library === 'numpy' ? 'a NumPy array' : `a ${library} tensor`} created here`)] };
-    return created;
+  // ---------------------------------------------------------------- the library models' context (LibraryContext)
+
+  addEvent(event: ExpressionEvent): void {
+    if (this.eventNodes.has(event.node)) return;
+    this.eventNodes.add(event.node);
+    this.events.push(event);
   }
 
-  private createTensor(path: string, args: CallArguments, node: PyNode): Value | undefined {
-    const root = rootOf(path);
-    if (!ARRAY_LIBRARIES.has(root) && !ONE_HOT_FUNCTIONS.has(path)) return undefined;
-    const last = path.slice(path.lastIndexOf('.') + 1);
-    const dtypeFact = (fallback: DType | undefined, at: PyNode): TensorFacts['dtype'] => explicitDtypeFact(args) ?? (fallback ? { value: fallback, origins: [origin(at, `${fallback} tensor created here`)] } : undefined);
-    if (ARRAY_LIBRARIES.has(root)) {
-      if (['tensor', 'as_tensor', 'array', 'asarray', 'constant', 'convert_to_tensor', 'Tensor', 'FloatTensor', 'LongTensor', 'DoubleTensor', 'IntTensor', 'from_numpy'].includes(last)) {
-        const data = args.positional[0];
-        const literal = data ? literalFacts(data.value) : undefined;
-        const literalNode = data && (data.value.kind === 'list' || data.value.kind === 'tuple') ? data.value.node ?? data.node : data?.node;
-        const typed = last === 'FloatTensor' || last === 'DoubleTensor' ? 'float' : last === 'LongTensor' || last === 'IntTensor' ? 'int' : undefined;
-        const facts: TensorFacts = { ...factsOf(data?.value ?? UNKNOWN) };
-        delete facts.lossOf;
-        if (literal) {
-          if (literal.encoding) facts.encoding = { value: literal.encoding, origins: [origin(literalNode!, literal.rank === 1 ? 'class indices' : `${literal.encoding} rows`)] };
-          facts.rank = { value: literal.rank, origins: [origin(literalNode!, 'literal shape')] };
-          if (literal.lastDim !== undefined) facts.lastDim = { value: literal.lastDim, origins: [origin(literalNode!, 'literal shape')] };
-        }
-        if (typed) facts.dtype = { value: typed, origins: [origin(node, `${last} is ${typed === 'float' ? 'a float' : 'an integer'} tensor`)] };
-        else {
-          const dtype = dtypeFact(literal?.dtype, literalNode ?? node);
-          if (dtype) facts.dtype = dtype;
-        }
-        return tensor(facts);
-      }
-      if (last === 'randint') {
-        const sizeArgument = this.argument(args, args.positional.length >= 3 ? 2 : 1, 'size');
-        const facts: TensorFacts = {
-          encoding: { value: 'class-indices', origins: [origin(node, 'class indices')] },
-          dtype: dtypeFact('int', node),
-        };
-        const shape = sizeArgument?.value.kind === 'tuple' || sizeArgument?.value.kind === 'list' ? sizeArgument.value.items : undefined;
-        if (shape) {
-          facts.rank = { value: shape.length, origins: [origin(node, 'shape given here')] };
-          const lastSize = shape.at(-1);
-          if (lastSize?.kind === 'number') facts.lastDim = { value: lastSize.value, origins: [origin(node, 'shape given here')] };
-        }
-        return tensor(facts);
-      }
-      if (['eye', 'identity'].includes(last) && args.positional[0]?.value.kind === 'number') {
-        const size = args.positional[0].value.value;
-        return tensor({
-          encoding: { value: 'one-hot', origins: [origin(node, `one-hot rows of an identity matrix (${size} classes)`)] },
-          dtype: dtypeFact('float', node),
-          lastDim: { value: size, origins: [origin(node, `${size} classes`)] },
-        });
-      }
-      if (['ones', 'zeros', 'randn', 'rand', 'full', 'empty'].includes(last)) {
-        const sizes = (args.positional.length === 1 || last === 'full') && (args.positional[0]?.value.kind === 'tuple' || args.positional[0]?.value.kind === 'list') ? (args.positional[0].value as { items: Value[] }).items : args.positional.slice(0, last === 'full' ? 1 : undefined).map((a) => a.value);
-        const facts: TensorFacts = {};
-        const dtype = dtypeFact(root === 'torch' || root === 'numpy' ? 'float' : undefined, node);
-        if (dtype) facts.dtype = dtype;
-        if (sizes.length > 0) {
-          facts.rank = { value: sizes.length, origins: [origin(node, 'shape given here')] };
-          const lastSize = sizes.at(-1);
-          if (lastSize?.kind === 'number') facts.lastDim = { value: lastSize.value, origins: [origin(node, 'shape given here')] };
-        }
-        return tensor(facts);
-      }
-      if (['ones_like', 'zeros_like', 'rand_like', 'randn_like', 'full_like'].includes(last)) {
-        const like = factsOf(args.positional[0]?.value ?? UNKNOWN);
-        const facts: TensorFacts = {};
-        if (like.rank) facts.rank = like.rank;
-        if (like.lastDim) facts.lastDim = like.lastDim;
-        if (like.trailingOne) facts.trailingOne = like.trailingOne;
-        const dtype = dtypeFact(like.dtype?.value, node);
-        if (dtype) facts.dtype = dtype;
-        return tensor(facts);
-      }
-    }
-    if (ONE_HOT_FUNCTIONS.has(path)) {
-      const classes = this.argument(args, 1, 'num_classes', 'depth');
-      const facts: TensorFacts = {
-        encoding: { value: 'one-hot', origins: [origin(node, 'one-hot encoded here')] },
-        dtype: { value: path === 'torch.nn.functional.one_hot' ? 'int' : 'float', origins: [origin(node, path === 'torch.nn.functional.one_hot' ? 'F.one_hot returns int64' : 'one-hot floats')] },
-      };
-      const inputRank = factsOf(args.positional[0]?.value ?? UNKNOWN).rank;
-      if (inputRank) facts.rank = { value: inputRank.value + 1, origins: inputRank.origins };
-      if (classes?.value.kind === 'number') facts.lastDim = { value: classes.value.value, origins: [origin(node, `${classes.value.value} classes`)] };
-      return tensor(facts);
-    }
-    return undefined;
+  recordLossCall(site: LossCallFacts): void {
+    this.lossCalls.push(site);
   }
 
-  /** Methods on tensors (or on values of unknown type, which may be tensors). */
-  private callMethod(receiver: Value, receiverNode: PyNode, method: string, args: CallArguments, node: PyNode): Value {
-    const facts = factsOf(receiver);
-    const dimGiven = args.positional.length > 0 || args.keywords.has('dim');
-    switch (method) {
-      case 'softmax':
-      case 'log_softmax': {
-        if (!dimGiven) this.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
-        return this.applyActivation(method, { node: receiverNode, value: receiver }, node, 'pytorch', true);
-      }
-      case 'sigmoid':
-        return this.applyActivation('sigmoid', { node: receiverNode, value: receiver }, node, 'pytorch', true);
-      case 'log':
-        return this.applyLog({ node: receiverNode, value: receiver }, node, 'pytorch', undefined);
-      case 'float':
-      case 'double':
-      case 'half':
-      case 'bfloat16':
-        return tensor({ ...facts, dtype: { value: 'float', origins: [origin(node, `cast to float by \`.${method}()\``)] }, lossOf: facts.lossOf });
-      case 'long':
-      case 'int':
-      case 'short':
-      case 'byte':
-        return tensor({ ...facts, dtype: { value: 'int', origins: [origin(node, `cast to integer by \`.${method}()\``)] } });
-      case 'bool':
-        return tensor({ ...facts, dtype: { value: 'bool', origins: [origin(node, 'cast to bool')] } });
-      case 'to':
-      case 'type':
-      case 'astype': {
-        const dtypeArgument = args.keywords.get('dtype') ?? args.positional.find((a) => a.node && dtypeOfText(textOf(a.node)));
-        const dtype = dtypeArgument?.node ? dtypeOfText(textOf(dtypeArgument.node)) : undefined;
-        if (dtype) return tensor({ ...facts, dtype: { value: dtype, origins: [origin(node, `cast to ${dtype} by \`.${method}(${textOf(dtypeArgument!.node!)})\``)] } });
-        return receiver.kind === 'tensor' ? receiver : tensor({});
-      }
-      case 'cuda':
-      case 'cpu':
-      case 'contiguous':
-      case 'clone':
-      case 'requires_grad_':
-      case 'pin_memory':
-        return receiver.kind === 'tensor' ? receiver : UNKNOWN;
-      case 'detach':
-      case 'item':
-      case 'numpy':
-      case 'tolist':
-        return tensor({
-          ...facts,
-          detached: { value: true, origins: [origin(node, `\`.${method}()\` cuts the tensor from the graph`)] },
-          ...(method === 'numpy' ? { library: { value: 'numpy' as const, origins: [origin(node, 'a NumPy array made here')] } } : {}),
-        });
-      case 'unsqueeze':
-      case 'view':
-      case 'reshape':
-      case 'squeeze':
-      case 'flatten':
-      case 'ravel':
-      case 'view_as':
-      case 'reshape_as':
-        return this.reshape(receiver, method, args, node);
-      case 'argmax':
-        return predictedLabels(node, 'argmax of the scores', 'int');
-      case 'max':
-        if (dimGiven) return { kind: 'tuple', items: [tensor({}), predictedLabels(node, '`max(..)[1]`: predicted labels', 'int')] };
-        return tensor({});
-      case 'round':
-        return predictedLabels(node, 'rounded predictions', 'float');
-      case 'sum':
-      case 'mean':
-        return reduce(receiver);
-      case 'backward':
-        this.markBackpropagated(receiver);
-        return UNKNOWN;
-      case 'clamp':
-      case 'clip':
-      case 'clamp_':
-        return tensor({ score: facts.score, lossOf: facts.lossOf });
-      default:
-        for (const argument of args.positional) this.markIfBackward(argument.value, child(node, 'function')!);
-        if (/^(scale)$/.test(method) && args.positional[0]) return args.positional[0].value;
-        return receiver.kind === 'tensor' ? tensor(withLossOf({}, receiver)) : UNKNOWN;
-    }
+  markBackpropagated(value: Value): void {
+    for (const site of factsOf(value).lossOf ?? []) site.backpropagated = true;
   }
 
-  private reshape(receiver: Value, method: string, args: CallArguments, node: PyNode): Value {
-    const facts = { ...factsOf(receiver) };
-    const argTexts = args.positional.map((a) => (a.node ? textOf(a.node).replace(/\s+/g, '') : '?'));
-    const shapeArgs = argTexts.length === 1 && args.positional[0].value.kind === 'tuple' ? textOf(args.positional[0].node!).replace(/[\s()]/g, '').split(',').filter(Boolean) : argTexts;
-    delete facts.trailingOne;
-    delete facts.rank;
-    delete facts.lastDim;
-    const inputRank = factsOf(receiver).rank?.value;
-    const addsTrailingOne =
-      (method === 'unsqueeze' && (argTexts[0] === '1' && (inputRank === undefined || inputRank === 1) || argTexts[0] === '-1')) ||
-      ((method === 'view' || method === 'reshape') && shapeArgs.length === 2 && shapeArgs[1] === '1');
-    if (addsTrailingOne) {
-      facts.trailingOne = { value: true, origins: [origin(node, `\`.${method}(${argTexts.join(', ')})\` makes the shape [N, 1]`)] };
-      facts.rank = { value: 2, origins: [origin(node, 'shape [N, 1]')] };
-      facts.lastDim = { value: 1, origins: [origin(node, 'shape [N, 1]')] };
-    } else if ((method === 'view' || method === 'reshape') && shapeArgs.length === 1 && shapeArgs[0] === '-1') {
-      facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
-    } else if (method === 'flatten' || method === 'ravel') {
-      if (args.positional.length === 0) facts.rank = { value: 1, origins: [origin(node, 'flattened')] };
-    } else if (method === 'squeeze') {
-      const before = factsOf(receiver);
-      if (before.trailingOne || before.rank?.value === 2) facts.rank = { value: 1, origins: [origin(node, 'squeezed')] };
-    } else if (method === 'view_as' || method === 'reshape_as') {
-      const like = factsOf(args.positional[0]?.value ?? UNKNOWN);
-      if (like.rank) facts.rank = like.rank;
-      if (like.lastDim) facts.lastDim = like.lastDim;
-      if (like.trailingOne) facts.trailingOne = like.trailingOne;
-    }
-    return receiver.kind === 'tensor' || Object.keys(facts).length > 0 ? tensor(facts) : UNKNOWN;
+  samplesOf(dataset: Value): IterableValue | undefined {
+    if (dataset.kind === 'iterable') return dataset;
+    if (dataset.kind !== 'instance') return undefined;
+    const getItem = this.findMethod(dataset.cls, '__getitem__');
+    if (!getItem) return undefined;
+    return { kind: 'iterable', element: this.invoke(getItem, dataset, { positional: [{ value: UNKNOWN }], keywords: new Map() }) };
   }
 
-  // ---------------------------------------------------------------- layer constructors
-
-  private makeLayer(path: string, args: CallArguments, node: PyNode): LayerValue | undefined {
-    // Decided before anything is split or allocated: most calls the evaluator sees are not layer constructors.
-    const isTorch = path.startsWith('torch.nn.') && path.indexOf('.', 'torch.nn.'.length) < 0;
-    const isKeras = path.startsWith('keras.layers.') || path === 'keras.Sequential' || path === 'keras.models.Sequential' || path === 'keras.Model' || path === 'keras.models.Model';
-    if (!isTorch && !isKeras) return undefined;
-    const name = path.slice(path.lastIndexOf('.') + 1);
-    const layer = (apply: LayerValue['apply']): LayerValue => ({ kind: 'layer', path, node, apply });
-    const activationLayer = (activation: 'softmax' | 'sigmoid' | 'log_softmax' | 'log_sigmoid', message: string): LayerValue => {
-      const kind: ScoreKind = activation === 'softmax' || activation === 'sigmoid' ? 'probabilities' : 'log-probabilities';
-      return layer((input) => tensor({ ...this.scoreFacts(kind, activation, [origin(node, message)], factsOf(input)) }));
-    };
-    if (isTorch) {
-      switch (name) {
-        case 'Softmax':
-        case 'LogSoftmax':
-          if (args.positional.length === 0 && !args.keywords.has('dim')) this.addEvent({ kind: 'softmax-without-dim', node, framework: 'pytorch', origins: [] });
-          return activationLayer(name === 'Softmax' ? 'softmax' : 'log_softmax', name === 'Softmax' ? 'nn.Softmax layer' : 'nn.LogSoftmax layer');
-        case 'Sigmoid':
-          return activationLayer('sigmoid', 'nn.Sigmoid layer');
-        case 'LogSigmoid':
-          return activationLayer('log_sigmoid', 'nn.LogSigmoid layer');
-        case 'Linear':
-        case 'LazyLinear':
-        case 'Bilinear': {
-          const outArgument = name === 'LazyLinear' ? this.argument(args, 0, 'out_features') : this.argument(args, name === 'Bilinear' ? 2 : 1, 'out_features');
-          const outputs = outArgument?.value.kind === 'number' ? outArgument.value.value : undefined;
-          return layer(() => {
-            const facts: TensorFacts = { score: { value: 'logits', activation: 'none', origins: [origin(node, 'unbounded scores from a linear layer')] } };
-            if (outputs !== undefined) facts.lastDim = { value: outputs, origins: [origin(node, `${outputs} output unit${outputs === 1 ? '' : 's'}`)] };
-            return tensor(facts);
-          });
-        }
-        case 'Dropout':
-        case 'Identity':
-        case 'Flatten':
-        case 'AlphaDropout':
-          return layer((input) => input);
-        case 'Sequential': {
-          const elements = args.positional.filter((a) => a.node && a.node.parent?.type === 'argument_list');
-          const layers = elements.map((a) => {
-            if (a.value.kind !== 'layer') return unknownLayer(node);
-            return LAYER_ACTIVATIONS.has(a.value.path) ? withRemoval(a.value, deleteListElement(a.node!)) : a.value;
-          });
-          return sequential(path, node, layers);
-        }
-        default:
-          if (/^Conv(Transpose)?[123]d$/.test(name)) return layer(() => tensor({ score: { value: 'logits', activation: 'none', origins: [origin(node, 'unbounded scores from a convolution')] } }));
-          return layer(() => UNKNOWN);
-      }
-    }
-    // Keras
-    switch (name) {
-      case 'Dense': {
-        const unitsArgument = this.argument(args, 0, 'units');
-        const units = unitsArgument?.value.kind === 'number' ? unitsArgument.value.value : undefined;
-        const activationArgument = this.argument(args, 1, 'activation');
-        const activation = activationArgument ? kerasActivation(activationArgument.value) : 'none';
-        const removal = activationArgument?.node ? [deleteListElement(args.keywords.get('activation')?.keywordNode ?? activationArgument.node)] : undefined;
-        return layer(() => {
-          const facts: TensorFacts = {};
-          if (activation === 'none') facts.score = { value: 'logits', activation: 'none', origins: [origin(node, 'Dense layer without activation: unbounded scores')] };
-          else if (activation) {
-            const kind: ScoreKind = activation === 'log_softmax' ? 'log-probabilities' : 'probabilities';
-            facts.score = { value: kind, activation, origins: [origin(node, `Dense layer with activation="${activation}"`, removal)] };
-          }
-          if (units !== undefined) facts.lastDim = { value: units, origins: [origin(node, `${units} output unit${units === 1 ? '' : 's'}`)] };
-          return tensor(facts);
-        });
-      }
-      case 'Softmax':
-        return activationLayer('softmax', 'Softmax layer');
-      case 'Activation': {
-        const activation = kerasActivation(args.positional[0]?.value ?? UNKNOWN);
-        if (activation === 'softmax' || activation === 'sigmoid' || activation === 'log_softmax') return activationLayer(activation, `Activation("${activation}") layer`);
-        if (activation === 'none') return layer((input) => input);
-        return layer(() => UNKNOWN);
-      }
-      case 'Dropout':
-      case 'Flatten':
-      case 'InputLayer':
-        return layer((input) => input);
-      case 'Input':
-        return undefined;
-      case 'Sequential': {
-        const list = this.argument(args, 0, 'layers');
-        const layers: LayerValue[] = [];
-        if (list && (list.value.kind === 'list' || list.value.kind === 'tuple') && list.node) {
-          const elementNodes = namedChildren(list.node);
-          list.value.items.forEach((item, i) => {
-            if (item.kind !== 'layer') layers.push(unknownLayer(node));
-            else layers.push(LAYER_ACTIVATIONS.has(item.path) && elementNodes[i] ? withRemoval(item, deleteListElement(elementNodes[i])) : item);
-          });
-        }
-        const model = sequential(path, node, layers);
-        model.keras = {};
-        return model;
-      }
-      case 'Model': {
-        const outputs = this.argument(args, 1, 'outputs');
-        const output = outputs?.value ?? UNKNOWN;
-        const model: LayerValue = { kind: 'layer', path, node, apply: () => output, keras: { output } };
-        return model;
-      }
-      default:
-        return layer(() => UNKNOWN);
-    }
+  visibleBindings(scope: Scope | undefined): Map<string, Value>[] {
+    const scopes: Map<string, Value>[] = [];
+    if (scope) scopes.push(bindingsOf(scope));
+    if (scope?.closure) scopes.push(bindingsOf(scope.closure));
+    scopes.push(bindingsOf(this.moduleEnv));
+    return scopes;
   }
-}
 
-/** Activation layers: dropped as a whole (from a `Sequential`, or at the call) by the softmax fixes. */
-const LAYER_ACTIVATIONS = new Set(['torch.nn.Softmax', 'torch.nn.Sigmoid', 'torch.nn.LogSoftmax', 'keras.layers.Softmax', 'keras.layers.Activation']);
-
-/** The first component of a dotted path (`torch` of `torch.nn.functional.softmax`). */
-function rootOf(path: string): string {
-  const dot = path.indexOf('.');
-  return dot < 0 ? path : path.slice(0, dot);
-}
-
-function withRemoval(layer: LayerValue, edit: NodeEdit): LayerValue {
-  return {
-    ...layer,
-    apply: (input, call) => {
-      const output = layer.apply(input, call);
-      const score = factsOf(output).score;
-      if (!score || score.origins.length !== 1) return output;
-      return tensor({ ...factsOf(output), score: { ...score, origins: [{ ...score.origins[0], removal: [edit] }] } });
-    },
-  };
-}
-
-function sequential(path: string, node: PyNode, layers: LayerValue[]): LayerValue {
-  return {
-    kind: 'layer',
-    path,
-    node,
-    layers,
-    apply: (input) => layers.reduce<Value>((value, layer) => layer.apply(value, undefined), input),
-  };
-}
-
-function unknownLayer(node: PyNode): LayerValue {
-  return { kind: 'layer', path: '?', node, apply: () => UNKNOWN };
-}
-
-const KERAS_MODEL_METHODS = new Set(['compile', 'fit', 'train_on_batch', 'predict']);
-
-/** A class deriving (directly or through program classes) from `keras.Model`. */
-function isKerasModelClass(cls: ClassValue, seen = new Set<ClassValue>()): boolean {
-  if (seen.has(cls)) return false;
-  seen.add(cls);
-  return cls.bases.some((base) => (base.kind === 'ref' && (base.path === 'keras.Model' || base.path === 'keras.models.Model')) || (base.kind === 'class' && isKerasModelClass(base, seen)));
-}
-
-function kerasActivation(value: Value): Activation | undefined {
-  if (value.kind === 'string') {
-    if (value.value === 'softmax' || value.value === 'sigmoid' || value.value === 'log_softmax') return value.value;
-    if (value.value === 'linear') return 'none';
-    return undefined;
+  activationOf(path: string): Activation | undefined {
+    return activationOfFunction(path);
   }
-  if (value.kind === 'ref') {
-    if (SOFTMAX_FUNCTIONS.has(value.path)) return 'softmax';
-    if (SIGMOID_FUNCTIONS.has(value.path)) return 'sigmoid';
-    return undefined;
-  }
-  // `activation=None`
-  return undefined;
-}
-
-const ARRAY_LIBRARIES = new Set(['torch', 'numpy', 'jax', 'tensorflow']);
-const ONE_HOT_FUNCTIONS = new Set(['torch.nn.functional.one_hot', 'jax.nn.one_hot', 'tensorflow.one_hot', 'keras.utils.to_categorical', 'keras.ops.one_hot']);
-
-/** `dtype=torch.float32` given to a constructor. */
-function explicitDtypeFact(args: CallArguments): TensorFacts['dtype'] {
-  const argument = args.keywords.get('dtype');
-  const dtype = argument?.node ? dtypeOfText(textOf(argument.node)) : undefined;
-  return dtype ? { value: dtype, origins: [origin(argument!.keywordNode, `dtype=${textOf(argument!.node!)}`)] } : undefined;
-}
-
-function predictedLabels(node: PyNode, message: string, dtype: DType): Value {
-  return tensor({
-    predictedLabels: { value: true, origins: [origin(node, message)] },
-    encoding: dtype === 'int' ? { value: 'class-indices', origins: [origin(node, message)] } : undefined,
-    dtype: { value: dtype, origins: [origin(node, message)] },
-  });
-}
-
-function reduce(value: Value): Value {
-  const facts = factsOf(value);
-  if (facts.crossEntropyTerm) return tensor({ crossEntropyTerm: { ...facts.crossEntropyTerm, reduced: true }, lossOf: facts.lossOf });
-  // A reduction of a NumPy array (`counts.sum()`) is still NumPy.
-  return value.kind === 'tensor' ? tensor(withLossOf(facts.library ? { library: facts.library } : {}, value)) : UNKNOWN;
-}
-
-function dtypeOfText(text: string): DType | undefined {
-  const compact = text.replace(/\s+/g, '');
-  if (FLOAT_DTYPES.test(compact)) return 'float';
-  if (INT_DTYPES.test(compact)) return 'int';
-  if (/(^|\.)bool$/.test(compact)) return 'bool';
-  return undefined;
-}
-
-function unparenthesize(node: PyNode): PyNode {
-  while (node.type === 'parenthesized_expression' && namedChildren(node).length === 1) node = namedChildren(node)[0];
-  return node;
-}
-
-/** `1 - p`. */
-function isComplement(node: PyNode): boolean {
-  const inner = unparenthesize(node);
-  if (inner.type !== 'binary_operator') return false;
-  const left = child(inner, 'left');
-  const operator = child(inner, 'operator');
-  return !!left && !!operator && textOf(operator) === '-' && /^1(\.0*)?$/.test(textOf(left));
-}
-
-interface LiteralFacts {
-  rank: number;
-  lastDim?: number;
-  dtype: DType;
-  encoding?: TargetEncoding;
-}
-
-/** What a literal (`[[1, 0, 1], [0, 1, 0]]`, possibly through a variable) says as a target: rank, width, dtype, encoding. */
-function literalFacts(value: Value): LiteralFacts | undefined {
-  if (value.kind !== 'list' && value.kind !== 'tuple') return undefined;
-  const rows = value.items;
-  if (rows.length === 0) return undefined;
-  if (rows.every((r) => r.kind === 'number')) {
-    const numbers = rows as { value: number; float: boolean }[];
-    const float = numbers.some((n) => n.float);
-    return { rank: 1, lastDim: rows.length, dtype: float ? 'float' : 'int', encoding: numbers.every((n) => Number.isInteger(n.value) && n.value >= 0) ? 'class-indices' : undefined };
-  }
-  if (!rows.every((r) => (r.kind === 'list' || r.kind === 'tuple') && r.items.length > 0 && r.items.every((c) => c.kind === 'number'))) return undefined;
-  const matrix = rows.map((r) => (r as { items: { value: number; float: boolean }[] }).items);
-  const width = matrix[0].length;
-  const values = matrix.map((r) => r.map((c) => c.value));
-  const float = matrix.some((r) => r.some((c) => c.float));
-  let encoding: TargetEncoding | undefined;
-  const binary = values.every((r) => r.every((v) => v === 0 || v === 1));
-  if (binary) {
-    const ones = values.map((r) => r.filter((v) => v === 1).length);
-    if (ones.some((n) => n > 1)) encoding = 'multi-hot';
-    else if (ones.every((n) => n === 1) && width > 1) encoding = 'one-hot';
-  } else if (values.every((r) => r.every((v) => v >= 0 && v <= 1) && Math.abs(r.reduce((a, b) => a + b, 0) - 1) < 1e-6)) encoding = 'soft-labels';
-  return { rank: 2, lastDim: matrix.every((r) => r.length === width) ? width : undefined, dtype: float ? 'float' : 'int', encoding };
 }

@@ -1,4 +1,4 @@
-import type { LossSpec } from './values';
+import type { ArgumentFacts, Expectation, LossSpec } from './values';
 
 /** Every loss spelling the engine recognises, by canonical dotted path (after import aliases are normalised). */
 
@@ -110,6 +110,15 @@ export const KERAS_STRING_LOSSES: ReadonlyMap<string, LossSpec> = new Map([
   ['binary_focal_crossentropy', KERAS_BINARY_FOCAL],
   ['categorical_focal_crossentropy', KERAS_CATEGORICAL_FOCAL],
 ]);
+
+/** What the input must be at a call, `from_logits` resolved; undefined when the flag's value is unknown. */
+export function expectationOf(spec: LossSpec, options: Map<string, ArgumentFacts>): Expectation | undefined {
+  if (spec.expects !== 'from-logits') return spec.expects;
+  const flag = options.get('from_logits');
+  if (!flag) return 'probabilities';
+  if (flag.value.kind === 'bool') return flag.value.value ? 'logits' : 'probabilities';
+  return undefined;
+}
 
 /** Import paths that name the same thing: normalised so the tables above need one spelling. */
 const PATH_ALIASES: [string, string][] = [

@@ -213,6 +213,25 @@ export interface ArgumentFacts {
   value: Value;
 }
 
+/** The arguments of one call, evaluated: positional in order, keywords by name (with the `name=value` node). */
+export interface CallArguments {
+  positional: ArgumentFacts[];
+  keywords: Map<string, ArgumentFacts & { keywordNode: PyNode }>;
+}
+
+/** An expression-level observation the expression rules consume. */
+export interface ExpressionEvent {
+  kind: 'softmax-without-dim' | 'log-of-softmax' | 'log-of-sigmoid' | 'manual-cross-entropy';
+  /** The expression the finding is reported on. */
+  node: PyNode;
+  framework: Framework;
+  origins: Origin[];
+  /** A ready-made fix, when the engine knows one (`log(softmax(x))` → `log_softmax(x)`). */
+  fix?: NodeEdit[];
+  /** For log-of-sigmoid: `log(1 - sigmoid(x))`. */
+  complement?: boolean;
+}
+
 export type Expectation = 'logits' | 'probabilities' | 'log-probabilities';
 /** What the target must be: class indices (or probabilities, for PyTorch's cross_entropy), one-hot rows, or binary per unit. */
 export type TargetForm = 'indices-or-probabilities' | 'indices' | 'one-hot' | 'binary';

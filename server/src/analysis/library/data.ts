@@ -1,5 +1,6 @@
-import { child, namedChildren, type PyNode } from '../parse/tree';
-import { factsOf, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from './values';
+import { child, namedChildren, type PyNode } from '../../parse/tree';
+import { factsOf, tensor, UNKNOWN, type IterableValue, type TensorFacts, type Value } from '../values';
+import type { FunctionModel } from './context';
 
 /**
  * What training loops iterate: datasets and data loaders, and what one iteration binds (`for images, labels in
@@ -112,3 +113,15 @@ export function iterationBuiltin(name: string, value: Value): Value | undefined 
   if (name === 'next') return iterationElement(value);
   return undefined;
 }
+
+/** scikit-learn's `MultiLabelBinarizer`: an instance (a reference), whose `fit_transform`/`transform` give multi-hot rows. */
+const MULTI_HOT_ROWS: FunctionModel = {
+  call: (_ctx, _args, node) =>
+    tensor({ encoding: { value: 'multi-hot', origins: [{ node, message: 'multi-hot labels from MultiLabelBinarizer' }] }, dtype: { value: 'int', origins: [{ node, message: 'integer labels' }] }, rank: { value: 2, origins: [] } }),
+};
+
+export const DATA_FUNCTIONS: ReadonlyMap<string, FunctionModel> = new Map([
+  ['sklearn.preprocessing.MultiLabelBinarizer', { call: () => ({ kind: 'ref', path: 'sklearn.preprocessing.MultiLabelBinarizer()' }) }],
+  ['sklearn.preprocessing.MultiLabelBinarizer().fit_transform', MULTI_HOT_ROWS],
+  ['sklearn.preprocessing.MultiLabelBinarizer().transform', MULTI_HOT_ROWS],
+]);

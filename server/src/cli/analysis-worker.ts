@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createAnalyzer } from '../analysis/index';
 import type { AnalysisOptions, AnalysisResult, ProgramSource } from '../analysis/types';
+import { DiskProjectFiles } from '../workspace/disk-files';
 
 /**
  * The engine in a worker thread (bundled as `server/out/analysis-worker.js`), so that the CLI can stop an analysis
@@ -16,9 +17,13 @@ export interface AnalysisRequest {
 
 export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string };
 
+/** Parsed imported modules kept by the worker (a few MB for a thousand typical modules). */
+const MODULE_CACHE_CAPACITY = 2048;
+
 const port = parentPort;
 if (port) {
-  const analyzerReady = createAnalyzer();
+  // Imported modules stay parsed for the whole run: in a project most files import the same few modules.
+  const analyzerReady = createAnalyzer({ files: new DiskProjectFiles(), moduleCacheCapacity: MODULE_CACHE_CAPACITY });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {

@@ -41,7 +41,7 @@ export interface CliError {
  */
 export interface CliNote extends Partial<CliLocation> {
   path: string;
-  kind: 'syntax-error' | 'truncated' | 'not-fixed';
+  kind: 'syntax-error' | 'truncated' | 'not-fixed' | 'imports-limited';
   message: string;
 }
 
@@ -59,9 +59,12 @@ export function emptyReport(): CheckReport {
   return { version: 1, checked: 0, errors: [], diagnostics: [], notes: [] };
 }
 
-function cliLocation(path: string, location: SourceLocation): CliLocation {
+/** How a place in another file of the project (an imported module) is named in the report. */
+export type DisplayPathOf = (file: string) => string;
+
+function cliLocation(path: string, location: SourceLocation, displayPathOf?: DisplayPathOf): CliLocation {
   return {
-    path,
+    path: location.file !== undefined && displayPathOf ? displayPathOf(location.file) : (location.file ?? path),
     ...(location.cell === undefined ? {} : { cell: location.cell }),
     ...oneBased(location.range),
   };
@@ -76,26 +79,26 @@ function oneBased(range: Range): Omit<CliLocation, 'path' | 'cell'> {
   };
 }
 
-function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
+function cliDiagnostic(path: string, finding: Finding, displayPathOf?: DisplayPathOf): CliDiagnostic {
   const diagnostic: CliDiagnostic = {
-    ...cliLocation(path, finding.location),
+    ...cliLocation(path, finding.location, displayPathOf),
     rule: finding.rule,
     severity: finding.severity,
     message: finding.message,
-    related: finding.related.map((related) => ({ ...cliLocation(path, related.location), message: related.message })),
+    related: finding.related.map((related) => ({ ...cliLocation(path, related.location, displayPathOf), message: related.message })),
   };
   if (finding.fix) {
     diagnostic.fix = {
       title: finding.fix.title,
-      edits: finding.fix.edits.map((edit) => ({ ...cliLocation(path, edit.location), newText: edit.newText })),
+      edits: finding.fix.edits.map((edit) => ({ ...cliLocation(path, edit.location, displayPathOf), newText: edit.newText })),
     };
   }
   return diagnostic;
 }
 
 /** Adds one file's analysis to the report: its findings in position order, and notes for what limited the analysis. */
-export function addAnalysis(report: CheckReport, path: string, result: AnalysisResult, timeBudgetMs: number): void {
-  const diagnostics = result.findings.map((finding) => cliDiagnostic(path, finding));
+export function addAnalysis(report: CheckReport, path: string, result: AnalysisResult, timeBudgetMs: number, displayPathOf?: DisplayPathOf): void {
+  const diagnostics = result.findings.map((finding) => cliDiagnostic(path, finding, displayPathOf));
   diagnostics.sort(comparePositions);
   report.diagnostics.push(...diagnostics);
   for (const parseError of result.parseErrors) {
@@ -105,6 +108,7 @@ export function addAnalysis(report: CheckReport, path: string, result: AnalysisR
       message: 'syntax error: the code that did not parse is not analysed',
     });
   }
+  for (const note of result.notes ?? []) report.notes.push({ path, kind: note.kind, message: note.message });
   if (result.truncated) {
     report.notes.push({
       path,

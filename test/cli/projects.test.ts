@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { listProjects, markKey, readProject } from '../projects/project-fixtures';
+import { ensureBuilt, removeTree, runCli, runJson } from './cli-harness';
+
+before(ensureBuilt);
+
+/** A copy of a fixture project in a temporary folder, for `fix`. */
+function copyProject(name: string): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-project-'));
+  fs.cpSync(readProject(name).dir, root, { recursive: true });
+  return root;
+}
+
+describe('loss-lens check on fixture projects (imports between the project files followed)', () => {
+  for (const project of listProjects()) {
+    it(`${project.name}: exactly the marked findings, with related locations in the other files`, () => {
+      const { report } = runJson(['check', '.'], { cwd: project.dir });
+      assert.deepEqual(report.errors, []);
+      assert.equal(report.checked, project.files.length);
+      const strip = (p: string) => p.replace(/^\.\//, '');
+      const found = report.diagnostics.map((d) => markKey({ file: strip(d.path), cell: d.cell, line: d.line - 1, rule: d.rule })).sort();
+      assert.deepEqual(found, project.expected.map(markKey).sort());
+      for (const mark of project.related) {
+        const hasRelated = report.diagnostics.some(
+          (d) => d.rule === mark.rule && d.related.some((r) => strip(r.path) === mark.file && r.cell === mark.cell && r.line - 1 === mark.line),
+        );
+        assert.ok(hasRelated, `a ${mark.rule} finding relates to ${markKey(mark)}`);
+      }
+    });
+  }
+
+  it('a file given alone still sees the modules it imports; the related path is relative to the working directory', () => {
+    const project = readProject('softmax-in-model');
+    const parent = path.dirname(project.dir);
+    const { status, report } = runJson(['check', path.join(project.name, 'train.py')], { cwd: parent });
+    assert.equal(status, 1);
+    assert.equal(report.checked, 1);
+    assert.deepEqual(
+      report.diagnostics.map((d) => [d.path, d.line, d.rule, d.related.map((r) => [r.path, r.line, r.message])]),
+      [[path.join(project.name, 'train.py'), 12, 'softmax-before-cross-entropy', [[path.join(project.name, 'model.py'), 11, 'softmax applied here']]]],
+    );
+  });
+
+  it('an absolute path given: places in other checked files keep the path they were found under', () => {
+    const project = readProject('sigmoid-head');
+    const { report } = runJson(['check', project.dir], { cwd: os.tmpdir() });
+    const [finding] = report.diagnostics;
+    assert.equal(finding.path, path.join(project.dir, 'trainer.py'));
+    assert.equal(finding.related[0].path, path.join(project.dir, 'heads/cls.py'));
+  });
+
+  it('SARIF names the other file in the related location', () => {
+    const project = readProject('softmax-in-model');
+    const run = runCli(['check', '--format', 'sarif', 'train.py'], { cwd: project.dir });
+    const sarif = JSON.parse(run.stdout) as { runs: { results: { relatedLocations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    const related = sarif.runs[0].results[0].relatedLocations.map((l) => l.physicalLocation.artifactLocation.uri);
+    assert.ok(related.some((uri) => uri.endsWith('model.py')), related.join(', '));
+  });
+});
+
+describe('loss-lens fix across files', () => {
+  it('drops the softmax in the imported module when the program is its only importer, and the project is then clean', () => {
+    const root = copyProject('softmax-in-model');
+    try {
+      const trainBefore = fs.readFileSync(path.join(root, 'train.py'), 'utf8');
+      const run = runCli(['fix', 'train.py'], { cwd: root });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /Fixed 1 finding/);
+      assert.match(fs.readFileSync(path.join(root, 'model.py'), 'utf8'), /^ {8}return self\.fc\(x\) {2}# related/m);
+      assert.equal(fs.readFileSync(path.join(root, 'train.py'), 'utf8'), trainBefore);
+      assert.equal(runJson(['check', '.'], { cwd: root }).report.diagnostics.length, 0);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  it('edits the Dataset in data.py (.float() becomes .long())', () => {
+    const root = copyProject('float-labels');
+    try {
+      assert.equal(runCli(['fix', '.'], { cwd: root }).status, 0);
+      assert.match(fs.readFileSync(path.join(root, 'data.py'), 'utf8'), /torch\.randint\(0, 10, \(size,\)\)\.long\(\)/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  it('offers no fix when other files import the module (their code would change too), and fix leaves every file as it was', () => {
+    const root = copyProject('package-reexport');
+    try {
+      const { report } = runJson(['check', 'train_tagger.py'], { cwd: root });
+      assert.equal(report.diagnostics.length, 1);
+      assert.equal(report.diagnostics[0].fix, undefined);
+      const modelsBefore = fs.readFileSync(path.join(root, 'pkg/models.py'), 'utf8');
+      assert.equal(runCli(['fix', '.'], { cwd: root }).status, 1);
+      assert.equal(fs.readFileSync(path.join(root, 'pkg/models.py'), 'utf8'), modelsBefore);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  it('offers no fix when another method of the model reads forward (self(x) in predict)', () => {
+    const root = copyProject('softmax-in-model');
+    try {
+      fs.appendFileSync(path.join(root, 'model.py'), '\n    def predict(self, x):\n        return self(x).argmax(dim=1)\n');
+      const { report } = runJson(['check', 'train.py'], { cwd: root });
+      assert.equal(report.diagnostics.length, 1);
+      assert.equal(report.diagnostics[0].fix, undefined);
+    } finally {
+      removeTree(root);
+    }
+  });
+});

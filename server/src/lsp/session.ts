@@ -2,6 +2,8 @@ import {
   CodeActionKind,
   Connection,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesParams,
+  FileChangeType,
   InitializeParams,
   InitializeResult,
   TextDocumentSyncKind,
@@ -25,6 +27,7 @@ import { DocumentStore } from './documentStore';
 import { lossHover } from './hover';
 import { AnalysisScheduler } from './scheduler';
 import { parseSettings } from './settings';
+import { fileOfUri, WorkspaceFiles } from './workspaceFiles';
 
 const DEFAULT_DEBOUNCE_MS = 150;
 /** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
@@ -43,6 +46,12 @@ interface TargetState extends AnalysedProgram {
   settingsGeneration: number;
   /** What each URI of this target last received (serialised), for URIs whose last list was not empty. */
   published: Map<string, string>;
+  /** The project modules the analysis read (files): a change to one makes this analysis stale. */
+  modules: ReadonlySet<string>;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((item) => b.has(item));
 }
 
 function errorText(error: unknown): string {
@@ -57,6 +66,10 @@ function errorText(error: unknown): string {
 export class LossLensSession {
   private readonly store = new DocumentStore();
   private readonly states = new Map<string, TargetState>();
+  /** The project's files for imports: open documents over the disk. */
+  private readonly files = new WorkspaceFiles(this.store.textDocuments);
+  /** Targets whose text did not change but a module they import did: their latest analysis is not current. */
+  private readonly staleTargets = new Set<string>();
   private analyzers: TargetAnalyzers | undefined;
   private readonly scheduler = new AnalysisScheduler(DEFAULT_DEBOUNCE_MS, (key) => this.analyzeTarget(key), (key, error) => this.analysisFailed(key, error));
   private analysisOptions: AnalysisOptions = {};
@@ -75,6 +88,7 @@ export class LossLensSession {
     this.store.listen(connection);
     this.store.onDidChange((key) => this.scheduleAfterChange(key));
     this.store.onDidClose((key) => this.targetClosed(key));
+    connection.onDidChangeWatchedFiles((params) => this.guard('didChangeWatchedFiles', () => this.watchedFilesChanged(params), undefined));
 
     connection.onInitialize((params) => this.initialize(params));
     connection.onInitialized(() => void this.guardAsync('initialized', () => this.initialized(), undefined));
@@ -106,7 +120,7 @@ export class LossLensSession {
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     try {
-      this.analyzers = new TargetAnalyzers(await this.options.loadEngine());
+      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), this.files);
     } catch (error) {
       // Without the engine the server still answers (with no findings) so the editor is not left hanging.
       this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
@@ -174,13 +188,50 @@ export class LossLensSession {
   private scheduleAfterChange(key: string): void {
     // A newly opened target is analysed at once; edits wait for the typing to pause.
     this.scheduler.schedule(key, !this.states.has(key));
+    // An open module's text replaces the disk's for the programs that import it (opened, edited, closed alike).
+    this.scheduleDependents(fileOfUri(key));
+  }
+
+  /** Re-analyses the open programs that read `file` as an imported module (after their debounce, like an edit). */
+  private scheduleDependents(file: string | undefined): void {
+    if (file === undefined) return;
+    for (const [key, state] of this.states) {
+      if (!state.modules.has(file)) continue;
+      this.staleTargets.add(key);
+      this.scheduler.schedule(key);
+    }
+  }
+
+  private watchedFilesChanged(params: DidChangeWatchedFilesParams): void {
+    let resolutionMayChange = false;
+    for (const change of params.changes) {
+      const file = fileOfUri(change.uri);
+      if (file === undefined) continue;
+      if (change.type === FileChangeType.Changed) {
+        this.files.changed(file);
+        this.scheduleDependents(file);
+      } else {
+        this.files.createdOrDeleted(file);
+        resolutionMayChange = true;
+      }
+    }
+    // A created, deleted or renamed file can change what any import resolves to: every open program is analysed again.
+    if (!resolutionMayChange) return;
+    for (const key of this.store.keys()) {
+      this.staleTargets.add(key);
+      this.scheduler.schedule(key);
+    }
   }
 
   private targetClosed(key: string): void {
     this.scheduler.cancel(key);
     const state = this.states.get(key);
     this.states.delete(key);
+    this.staleTargets.delete(key);
     this.analyzers?.delete(key);
+    this.files.retainOnly(this.neededModules());
+    // Closed, the module's text is the disk's again for the programs that import it.
+    this.scheduleDependents(fileOfUri(key));
     for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }
@@ -190,9 +241,9 @@ export class LossLensSession {
     const snapshot = this.store.snapshot(key);
     if (!snapshot) return undefined;
     const previous = this.states.get(key);
-    if (previous && previous.snapshot.generation === snapshot.generation && previous.settingsGeneration === this.settingsGeneration) {
-      return previous;
-    }
+    const current = previous && previous.snapshot.generation === snapshot.generation && previous.settingsGeneration === this.settingsGeneration;
+    if (current && !this.staleTargets.has(key)) return previous;
+    this.staleTargets.delete(key);
     this.sendStatus({ state: 'analysing', uri: key });
     const started = performance.now();
     let result: AnalysisResult;
@@ -206,9 +257,10 @@ export class LossLensSession {
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
       result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
     }
-    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, published: new Map() };
+    const state: TargetState = { snapshot, result, settingsGeneration: this.settingsGeneration, published: new Map(), modules: new Set(result.modules) };
     this.publish(state, previous);
     this.states.set(key, state);
+    if (previous && !sameSet(previous.modules, state.modules)) this.files.retainOnly(this.neededModules());
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (failure !== undefined) {
       this.sendStatus({ state: 'error', uri: key, version: snapshot.version, findings: 0, durationMs, message: failure.split('\n')[0] });
@@ -243,6 +295,13 @@ export class LossLensSession {
     for (const uri of previous?.published.keys() ?? []) {
       if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     }
+  }
+
+  /** Every module some open program imports: the texts worth keeping. */
+  private neededModules(): Set<string> {
+    const needed = new Set<string>();
+    for (const state of this.states.values()) for (const file of state.modules) needed.add(file);
+    return needed;
   }
 
   private analysisFailed(key: string, error: unknown): void {

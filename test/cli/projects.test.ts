@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { listProjects, markKey, readProject } from '../projects/project-fixtures';
-import { ensureBuilt, removeTree, runCli, runJson } from './cli-harness';
+import { ensureBuilt, makeTree, removeTree, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
@@ -51,6 +51,36 @@ describe('loss-lens check on fixture projects (imports between the project files
     const [finding] = report.diagnostics;
     assert.equal(finding.path, path.join(project.dir, 'trainer.py'));
     assert.equal(finding.related[0].path, path.join(project.dir, 'heads/cls.py'));
+  });
+
+  it('a chain of imports deeper than the bound: the analysis ends, says so in a note, and finds nothing it cannot see', () => {
+    // m0 calls m1.make() at its top level, which calls m2.make(), ... m11 returns a softmax.
+    const depth = 12;
+    const files: Record<string, string> = { 'pyproject.toml': '', 'train.py': 'import torch\nimport torch.nn as nn\nfrom m0 import OUT\nloss = nn.CrossEntropyLoss()(OUT, torch.tensor([1]))\n' };
+    for (let i = 0; i < depth - 1; i++) files[`m${i}.py`] = `from m${i + 1} import make, OUT as NEXT\nOUT = NEXT\n\n\ndef make():\n    return make()\n`;
+    files[`m${depth - 1}.py`] = 'import torch\nimport torch.nn.functional as F\nOUT = F.softmax(torch.randn(1, 3), dim=1)\n\n\ndef make():\n    return OUT\n';
+    const root = makeTree(files);
+    try {
+      const { report } = runJson(['check', 'train.py'], { cwd: root, timeoutMs: 20_000 });
+      assert.deepEqual(report.diagnostics, []);
+      assert.deepEqual(report.notes.map((note) => [note.path, note.kind, note.message]), [['train.py', 'imports-limited', 'imports nested deeper than 8 modules were not followed']]);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  it('the same chain within the bound is followed to the end', () => {
+    const files: Record<string, string> = { 'pyproject.toml': '', 'train.py': 'import torch\nimport torch.nn as nn\nfrom m0 import OUT\nloss = nn.CrossEntropyLoss()(OUT, torch.tensor([1]))\n' };
+    for (let i = 0; i < 5; i++) files[`m${i}.py`] = `from m${i + 1} import OUT as NEXT\nOUT = NEXT\n`;
+    files['m5.py'] = 'import torch\nimport torch.nn.functional as F\nOUT = F.softmax(torch.randn(1, 3), dim=1)\n';
+    const root = makeTree(files);
+    try {
+      const { report } = runJson(['check', 'train.py'], { cwd: root });
+      assert.deepEqual(report.diagnostics.map((d) => [d.rule, d.related[0]?.path]), [['softmax-before-cross-entropy', 'm5.py']]);
+      assert.deepEqual(report.notes, []);
+    } finally {
+      removeTree(root);
+    }
   });
 
   it('SARIF names the other file in the related location', () => {

@@ -83,6 +83,23 @@ describe('loss-lens check on fixture projects (imports between the project files
     }
   });
 
+  it('two modules with the same text: the related location names the one the value came from', () => {
+    const model = 'import torch.nn as nn\nimport torch.nn.functional as F\n\n\ndef head(x):\n    return F.softmax(x, dim=1)\n';
+    const root = makeTree({
+      'pyproject.toml': '',
+      'copy_a.py': model,
+      'copy_b.py': model,
+      // copy_a is loaded first, copy_b after it: the finding on copy_a's value must still name copy_a.
+      'train.py': 'import torch\nimport torch.nn as nn\nfrom copy_a import head as first\nfrom copy_b import head as second\n\np = first(torch.randn(2, 3))\nq = second(torch.randn(2, 3))\nloss = nn.CrossEntropyLoss()(p, torch.tensor([0, 1]))\n',
+    });
+    try {
+      const { report } = runJson(['check', 'train.py'], { cwd: root });
+      assert.deepEqual(report.diagnostics.map((d) => d.related.map((r) => [r.path, r.line])), [[['copy_a.py', 6]]]);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   it('SARIF names the other file in the related location', () => {
     const project = readProject('softmax-in-model');
     const run = runCli(['check', '--format', 'sarif', 'train.py'], { cwd: project.dir });

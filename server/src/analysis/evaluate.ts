@@ -561,7 +561,9 @@ export class Evaluator implements LibraryContext {
       );
       return undefined;
     }
-    const unit = project.context.parseModule(file);
+    let unit = project.context.parseModule(file);
+    // Two modules with the same text (copies in two folders) need their own trees: a tree maps back to one file.
+    if (unit && project.fileOfUnit.has(unit)) unit = project.context.parseModule(file, true);
     // Python cannot import a module with a syntax error: nothing it would define is known.
     if (!unit || unit.hasError) {
       module.state = 'failed';

@@ -125,10 +125,10 @@ export class LossLensAnalyzer implements Analyzer {
     return new ProjectModules({
       file: normalizeFilePath(source.path),
       resolver: new ModuleResolver(files),
-      parseModule: (file) => {
+      parseModule: (file, fresh) => {
         const text = files.readText(file);
         if (text === undefined) return undefined;
-        const parsed = moduleCache.get(sanitize(text), false, deadline);
+        const parsed = moduleCache.get(sanitize(text), fresh, deadline);
         // A module with the same text as one of the program's units (a file importing itself) needs its own tree.
         return parsed && ownUnits.has(parsed) ? moduleCache.get(sanitize(text), true, deadline) : parsed;
       },
@@ -261,11 +261,15 @@ function toLossCallSites(
   return [...byCall.values()];
 }
 
-/** Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). */
-export async function createAnalyzer(project?: { files: ProjectFiles; moduleCacheCapacity?: number }): Promise<LossLensAnalyzer> {
+/**
+ * Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). With
+ * `project`, imports of the project's modules are followed; programs and modules then share one parse cache of
+ * `cacheCapacity` entries (a file checked after being imported, or imported by many, is parsed once).
+ */
+export async function createAnalyzer(project?: { files: ProjectFiles; cacheCapacity?: number }): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
-  const access = project && { files: project.files, moduleCache: new ParseCache(parser, project.moduleCacheCapacity) };
-  return new LossLensAnalyzer(new ParseCache(parser), access);
+  const cache = new ParseCache(parser, project?.cacheCapacity);
+  return new LossLensAnalyzer(cache, project && { files: project.files, moduleCache: cache });
 }
 
 /**

@@ -14,8 +14,11 @@ export interface ProjectContext {
   /** The analysed file or notebook (absolute, forward slashes). */
   file: string;
   resolver: ModuleResolver;
-  /** The parsed text of a module file (cached across analyses), or undefined when it cannot be read. */
-  parseModule(file: string): ParsedText | undefined;
+  /**
+   * The parsed text of a module file (cached across analyses by text), or undefined when it cannot be read. `fresh`:
+   * a tree of its own, for a module whose text another loaded file has too (locations map a tree back to one file).
+   */
+  parseModule(file: string, fresh?: boolean): ParsedText | undefined;
 }
 
 /** Modules loaded (top level evaluated) per analysis; past it further imports are unknown and the result says so. */

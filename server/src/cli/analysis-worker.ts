@@ -17,13 +17,13 @@ export interface AnalysisRequest {
 
 export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string };
 
-/** Parsed imported modules kept by the worker (a few MB for a thousand typical modules). */
-const MODULE_CACHE_CAPACITY = 2048;
+/** Parsed files kept by the worker (programs and the modules they import). */
+const PARSE_CACHE_CAPACITY = 4096;
 
 const port = parentPort;
 if (port) {
-  // Imported modules stay parsed for the whole run: in a project most files import the same few modules.
-  const analyzerReady = createAnalyzer({ files: new DiskProjectFiles(), moduleCacheCapacity: MODULE_CACHE_CAPACITY });
+  // Files stay parsed for the run: in a project each is checked once and imported by others.
+  const analyzerReady = createAnalyzer({ files: new DiskProjectFiles(), cacheCapacity: PARSE_CACHE_CAPACITY });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {

@@ -31,7 +31,7 @@ const MODULE_CACHE_CAPACITY = 256;
 async function loadEngine(): Promise<AnalyzerFactory> {
   const parser = await loadPythonParser();
   const moduleCache = new ParseCache(parser, MODULE_CACHE_CAPACITY);
-  return (cacheCapacity, files) => new LossLensAnalyzer(new ParseCache(parser, cacheCapacity), { files, moduleCache });
+  return (cacheCapacity, project) => new LossLensAnalyzer(new ParseCache(parser, cacheCapacity), { ...project, moduleCache });
 }
 
 export function startServer(connection: Connection): void {

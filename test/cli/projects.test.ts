@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { listProjects, markKey, readProject } from '../projects/project-fixtures';
-import { ensureBuilt, makeTree, removeTree, runCli, runJson } from './cli-harness';
+import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
@@ -144,6 +144,18 @@ describe('loss-lens fix across files', () => {
       const modelsBefore = fs.readFileSync(path.join(root, 'pkg/models.py'), 'utf8');
       assert.equal(runCli(['fix', '.'], { cwd: root }).status, 1);
       assert.equal(fs.readFileSync(path.join(root, 'pkg/models.py'), 'utf8'), modelsBefore);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  it('offers no fix when a notebook of the project imports the module too', () => {
+    const root = copyProject('softmax-in-model');
+    try {
+      fs.writeFileSync(path.join(root, 'explore.ipynb'), notebookJson([{ source: 'from model import Classifier\nnet = Classifier(20, 5)\n' }]));
+      const { report } = runJson(['check', 'train.py'], { cwd: root });
+      assert.equal(report.diagnostics.length, 1);
+      assert.equal(report.diagnostics[0].fix, undefined);
     } finally {
       removeTree(root);
     }

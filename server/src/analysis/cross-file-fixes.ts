@@ -1,6 +1,6 @@
 import * as posix from 'node:path/posix';
 import { child, textOf, type PyNode } from '../parse/tree';
-import type { ModuleResolver } from './modules';
+import type { ModuleResolver, ProjectFiles } from './modules';
 import type { NodeEdit } from './values';
 
 /**
@@ -17,11 +17,45 @@ const MAX_PROJECT_FILES_SEARCHED = 2000;
 const SKIPPED_FOLDERS = new Set(['.git', 'node_modules', '.ipynb_checkpoints', '__pycache__', 'site-packages', '.venv', 'venv', '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.eggs']);
 const CALL_METHODS = new Set(['forward', '__call__', 'call']);
 
-export class CrossFileFixCheck {
-  private projectFiles: string[] | undefined | null = null;
+/**
+ * Which files of a project import what: the words of every file's import lines, kept across analyses (a check of a
+ * whole project asks it once per cross-file fix; a project of thousands of files must not be re-read each time).
+ * The language server forgets a file when it changes (`forget`) and everything when files appear or go (`clear`).
+ */
+export class ImportIndex {
+  /** By project root: each file's import-line words (undefined: not read yet); undefined past the search bound. */
+  private readonly byRoot = new Map<string, Map<string, ReadonlySet<string> | undefined> | undefined>();
 
+  forget(path: string): void {
+    for (const files of this.byRoot.values()) if (files?.has(path)) files.set(path, undefined);
+  }
+
+  clear(): void {
+    this.byRoot.clear();
+  }
+
+  /** The files under `root` whose import lines mention one of `names` (undefined when the project is too large to search). */
+  importersOf(root: string, names: readonly string[], files: ProjectFiles): string[] | undefined {
+    if (!this.byRoot.has(root)) this.byRoot.set(root, listProject(root, files));
+    const index = this.byRoot.get(root);
+    if (!index) return undefined;
+    const importers: string[] = [];
+    for (const [file, cached] of index) {
+      let words = cached;
+      if (!words) {
+        words = importWords(files.readText(file) ?? '');
+        index.set(file, words);
+      }
+      if (names.some((name) => words.has(name))) importers.push(file);
+    }
+    return importers;
+  }
+}
+
+export class CrossFileFixCheck {
   constructor(
     private readonly resolver: ModuleResolver,
+    private readonly index: ImportIndex,
     /** The analysed program's file. */
     private readonly programFile: string,
   ) {}
@@ -34,31 +68,41 @@ export class CrossFileFixCheck {
 
   private hasOtherImporters(file: string): boolean {
     const { names, packageInits } = moduleNames(file, this.resolver);
-    const pattern = new RegExp(`^\\s*(from|import)\\s[^\\n]*\\b(${names.map(escape).join('|')})\\b`, 'm');
-    const files = this.listProject();
-    if (!files) return true;
+    const root = this.resolver.projectRootOf(posix.dirname(this.programFile)) ?? posix.dirname(this.programFile);
+    const importers = this.index.importersOf(root, names, this.resolver.files);
+    if (!importers) return true;
     // The packages' own `__init__.py` re-export the module; their importers are found by the package names.
     const skipped = new Set([file, this.programFile, ...packageInits]);
-    return files.some((other) => !skipped.has(other) && pattern.test(this.resolver.files.readText(other) ?? ''));
+    return importers.some((other) => !skipped.has(other));
   }
+}
 
-  /** Every `.py` and `.ipynb` file of the analysed program's project (undefined past the search bound). */
-  private listProject(): string[] | undefined {
-    if (this.projectFiles !== null) return this.projectFiles;
-    const root = this.resolver.projectRootOf(posix.dirname(this.programFile)) ?? posix.dirname(this.programFile);
-    const found: string[] = [];
-    const pending = [root];
-    while (pending.length > 0 && found.length <= MAX_PROJECT_FILES_SEARCHED) {
-      const dir = pending.pop()!;
-      for (const name of this.resolver.files.listDirectory(dir)) {
-        const path = posix.join(dir, name);
-        if (name.endsWith('.py') || name.endsWith('.ipynb')) found.push(path);
-        else if (!SKIPPED_FOLDERS.has(name) && this.resolver.files.isDirectory(path)) pending.push(path);
-      }
+/** Every `.py` and `.ipynb` file under a project root, words not read yet (undefined past the search bound). */
+function listProject(root: string, files: ProjectFiles): Map<string, ReadonlySet<string> | undefined> | undefined {
+  const found = new Map<string, ReadonlySet<string> | undefined>();
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    for (const name of files.listDirectory(dir)) {
+      const path = posix.join(dir, name);
+      if (name.endsWith('.py') || name.endsWith('.ipynb')) {
+        found.set(path, undefined);
+        if (found.size > MAX_PROJECT_FILES_SEARCHED) return undefined;
+      } else if (!SKIPPED_FOLDERS.has(name) && files.isDirectory(path)) pending.push(path);
     }
-    this.projectFiles = found.length > MAX_PROJECT_FILES_SEARCHED ? undefined : found;
-    return this.projectFiles;
   }
+  return found;
+}
+
+/**
+ * The identifiers on a file's import lines. Notebooks are searched in their JSON text (a line there starts with a
+ * quote), so a line counts wherever `from`/`import` follows a line start, a quote or a space: more importers than
+ * real ones at worst, which only withholds a fix.
+ */
+function importWords(text: string): ReadonlySet<string> {
+  const words = new Set<string>();
+  for (const line of text.matchAll(/(?:^|["'\s])(?:from|import)\s[^\n]*/gm)) for (const word of line[0].matchAll(/[A-Za-z_]\w*/g)) words.add(word[0]);
+  return words;
 }
 
 /**
@@ -81,9 +125,6 @@ function moduleNames(file: string, resolver: ModuleResolver): { names: string[];
   return { names, packageInits };
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** The function an edit lands in is called from elsewhere in its own module (another method's `self(x)`, a helper). */
 function hasOtherCallers(node: PyNode): boolean {

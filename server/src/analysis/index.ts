@@ -4,7 +4,7 @@ import { child, offsetAt, ParseCache, positionAt, rangeOf, textOf, type ParsedTe
 import { RULES_IMPLEMENTED } from '../rules/index';
 import type { Rule, RuleFinding } from '../rules/rule';
 import { Evaluator, type ProgramFacts } from './evaluate';
-import { CrossFileFixCheck } from './cross-file-fixes';
+import { CrossFileFixCheck, ImportIndex } from './cross-file-fixes';
 import { ModuleResolver, normalizeFilePath, type ProjectFiles } from './modules';
 import { ProjectModules } from './project-modules';
 import { isSuppressed } from './suppression';
@@ -26,9 +26,14 @@ import { describeFacts, factsOf, type LossCallFacts, type NodeEdit, type Value }
 /** Default wall-clock budget of one analysis. */
 export const DEFAULT_TIME_BUDGET_MS = 2000;
 
-/** How an analyzer reads the project's other files: the files, and a parse cache for imported modules (may be shared). */
-export interface ProjectAccess {
+/** The project's files as an analyzer reads them, and which files import what (both may be shared by analyzers). */
+export interface ProjectSources {
   files: ProjectFiles;
+  importIndex: ImportIndex;
+}
+
+/** How an analyzer reads the project's other files: the sources, and a parse cache for imported modules (may be shared). */
+export interface ProjectAccess extends ProjectSources {
   moduleCache: ParseCache;
 }
 
@@ -83,7 +88,7 @@ export class LossLensAnalyzer implements Analyzer {
       return file === undefined ? withCell(cellOf.get(node.unit), range) : { file, range };
     };
     const frameworks = options.frameworks ? new Set(options.frameworks) : undefined;
-    const crossFile = modules && new CrossFileFixCheck(modules.context.resolver, modules.context.file);
+    const crossFile = modules && new CrossFileFixCheck(modules.context.resolver, this.project!.importIndex, modules.context.file);
     // Edits in an imported module must be safe for its other users too (cross-file-fixes.ts).
     const fixIsSafe = (edits: readonly NodeEdit[]): boolean => {
       const byFile = new Map<string, NodeEdit[]>();
@@ -269,7 +274,7 @@ function toLossCallSites(
 export async function createAnalyzer(project?: { files: ProjectFiles; cacheCapacity?: number }): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
   const cache = new ParseCache(parser, project?.cacheCapacity);
-  return new LossLensAnalyzer(cache, project && { files: project.files, moduleCache: cache });
+  return new LossLensAnalyzer(cache, project && { files: project.files, importIndex: new ImportIndex(), moduleCache: cache });
 }
 
 /**
@@ -295,3 +300,4 @@ export function applyTextEdits(text: string, edits: { range: Range; newText: str
 
 export type { AnalysisOptions, AnalysisResult, Analyzer, Finding, ProgramSource } from './types';
 export type { ProjectFiles } from './modules';
+export { ImportIndex } from './cross-file-fixes';

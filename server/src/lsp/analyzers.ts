@@ -1,11 +1,11 @@
-import type { ProjectFiles } from '../analysis/modules';
+import type { ProjectSources } from '../analysis/index';
 import type { Analyzer } from '../analysis/types';
 
 /**
  * Makes an analyzer whose parse cache holds at most `cacheCapacity` parsed units, reading imported modules through
- * `files` (their parses are kept in one cache shared by every analyzer the factory makes).
+ * `project` (their parses are kept in one cache shared by every analyzer the factory makes).
  */
-export type AnalyzerFactory = (cacheCapacity: number, files: ProjectFiles) => Analyzer;
+export type AnalyzerFactory = (cacheCapacity: number, project: ProjectSources) => Analyzer;
 
 /** Parsed units a target's cache keeps at least beyond its current ones (the previous version of the edited unit). */
 const SPARE_ENTRIES = 1;
@@ -22,7 +22,7 @@ export class TargetAnalyzers {
 
   constructor(
     private readonly factory: AnalyzerFactory,
-    private readonly files: ProjectFiles,
+    private readonly project: ProjectSources,
   ) {}
 
   /** The analyzer for a target of `unitCount` units; remade (losing its cache) when the unit count outgrows or far undershoots it. */
@@ -32,7 +32,7 @@ export class TargetAnalyzers {
     if (current && current.capacity >= needed && current.capacity <= 2 * needed) return current.analyzer;
     // A quarter of headroom, so that adding a few cells does not remake the cache each time.
     const capacity = needed + Math.floor(needed / 4);
-    const analyzer = this.factory(capacity, this.files);
+    const analyzer = this.factory(capacity, this.project);
     this.byTarget.set(key, { analyzer, capacity });
     return analyzer;
   }

@@ -8,6 +8,7 @@ import {
   InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
+import { ImportIndex } from '../analysis/cross-file-fixes';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import {
   CONFIGURATION_SECTION,
@@ -68,6 +69,8 @@ export class LossLensSession {
   private readonly states = new Map<string, TargetState>();
   /** The project's files for imports: open documents over the disk. */
   private readonly files = new WorkspaceFiles(this.store.textDocuments);
+  /** Which workspace files import what, for the safety of fixes that edit another file. */
+  private readonly importIndex = new ImportIndex();
   /** Targets whose text did not change but a module they import did: their latest analysis is not current. */
   private readonly staleTargets = new Set<string>();
   private analyzers: TargetAnalyzers | undefined;
@@ -120,7 +123,7 @@ export class LossLensSession {
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     try {
-      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), this.files);
+      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), { files: this.files, importIndex: this.importIndex });
     } catch (error) {
       // Without the engine the server still answers (with no findings) so the editor is not left hanging.
       this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
@@ -189,7 +192,9 @@ export class LossLensSession {
     // A newly opened target is analysed at once; edits wait for the typing to pause.
     this.scheduler.schedule(key, !this.states.has(key));
     // An open module's text replaces the disk's for the programs that import it (opened, edited, closed alike).
-    this.scheduleDependents(fileOfUri(key));
+    const file = fileOfUri(key);
+    if (file !== undefined) this.importIndex.forget(file);
+    this.scheduleDependents(file);
   }
 
   /** Re-analyses the open programs that read `file` as an imported module (after their debounce, like an edit). */
@@ -209,9 +214,11 @@ export class LossLensSession {
       if (file === undefined) continue;
       if (change.type === FileChangeType.Changed) {
         this.files.changed(file);
+        this.importIndex.forget(file);
         this.scheduleDependents(file);
       } else {
         this.files.createdOrDeleted(file);
+        this.importIndex.clear();
         resolutionMayChange = true;
       }
     }
@@ -231,7 +238,9 @@ export class LossLensSession {
     this.analyzers?.delete(key);
     this.files.retainOnly(this.neededModules());
     // Closed, the module's text is the disk's again for the programs that import it.
-    this.scheduleDependents(fileOfUri(key));
+    const file = fileOfUri(key);
+    if (file !== undefined) this.importIndex.forget(file);
+    this.scheduleDependents(file);
     for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }

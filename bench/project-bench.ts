@@ -92,7 +92,7 @@ if __name__ == "__main__":
 `;
 }
 
-function writeProject(root: string, count: number, missing: boolean): void {
+export function writeProject(root: string, count: number, missing: boolean): void {
   fs.mkdirSync(root, { recursive: true });
   fs.writeFileSync(path.join(root, 'pyproject.toml'), '[project]\nname = "bench"\n');
   for (let i = 0; i < count; i++) fs.writeFileSync(path.join(root, `mod_${i}.py`), projectFile(i, count, missing));
@@ -257,4 +257,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (require.main === module) void main();

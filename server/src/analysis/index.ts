@@ -26,9 +26,9 @@ import { describeFacts, factsOf, type LossCallFacts, type NodeEdit, type Value }
 /** Default wall-clock budget of one analysis. */
 export const DEFAULT_TIME_BUDGET_MS = 2000;
 
-/** The project's files as an analyzer reads them, and which files import what (both may be shared by analyzers). */
+/** The project's files as an analyzer reads them (through the resolver) and which files import what; shareable. */
 export interface ProjectSources {
-  files: ProjectFiles;
+  resolver: ModuleResolver;
   importIndex: ImportIndex;
 }
 
@@ -126,10 +126,11 @@ export class LossLensAnalyzer implements Analyzer {
   /** The table of imported modules for a program that is a file of a project the analyzer can read. */
   private projectModules(source: ProgramSource, ownUnits: ReadonlySet<ParsedText>, deadline: number): ProjectModules | undefined {
     if (!this.project || source.path === undefined) return undefined;
-    const { files, moduleCache } = this.project;
+    const { resolver, moduleCache } = this.project;
+    const files = resolver.files;
     return new ProjectModules({
       file: normalizeFilePath(source.path),
-      resolver: new ModuleResolver(files),
+      resolver,
       parseModule: (file, fresh) => {
         const text = files.readText(file);
         if (text === undefined) return undefined;
@@ -274,7 +275,7 @@ function toLossCallSites(
 export async function createAnalyzer(project?: { files: ProjectFiles; cacheCapacity?: number }): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
   const cache = new ParseCache(parser, project?.cacheCapacity);
-  return new LossLensAnalyzer(cache, project && { files: project.files, importIndex: new ImportIndex(), moduleCache: cache });
+  return new LossLensAnalyzer(cache, project && { resolver: new ModuleResolver(project.files), importIndex: new ImportIndex(), moduleCache: cache });
 }
 
 /**
@@ -301,3 +302,4 @@ export function applyTextEdits(text: string, edits: { range: Range; newText: str
 export type { AnalysisOptions, AnalysisResult, Analyzer, Finding, ProgramSource } from './types';
 export type { ProjectFiles } from './modules';
 export { ImportIndex } from './cross-file-fixes';
+export { ModuleResolver } from './modules';

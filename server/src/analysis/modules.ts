@@ -39,10 +39,22 @@ export function normalizeFilePath(path: string): string {
   return posix.normalize(path.replace(/\\/g, '/'));
 }
 
+/**
+ * Resolution with its answers remembered (a project's files import the same modules from the same folders over and
+ * over): `clear` when files appear or disappear (the language server does on `workspace/didChangeWatchedFiles`).
+ */
 export class ModuleResolver {
   private readonly projectRoots = new Map<string, string | undefined>();
+  private readonly roots = new Map<string, string[]>();
+  private readonly found = new Map<string, Omit<ResolvedModule, 'name'> | undefined>();
 
   constructor(readonly files: ProjectFiles) {}
+
+  clear(): void {
+    this.projectRoots.clear();
+    this.roots.clear();
+    this.found.clear();
+  }
 
   /** The nearest folder upward from `dir` (itself included) holding `pyproject.toml`, `setup.py`, `setup.cfg` or `.git`. */
   projectRootOf(dir: string): string | undefined {
@@ -64,6 +76,9 @@ export class ModuleResolver {
    */
   rootsFor(importingFile: string, addedRoots: readonly string[] = []): string[] {
     const own = posix.dirname(importingFile);
+    const key = addedRoots.length === 0 ? own : `${own}\0${addedRoots.join('\0')}`;
+    let found = this.roots.get(key);
+    if (found) return found;
     const roots = [own, ...addedRoots.map((added) => posix.resolve(own, added))];
     const project = this.projectRootOf(own);
     if (project) {
@@ -71,7 +86,9 @@ export class ModuleResolver {
       for (const where of this.setuptoolsWhere(project)) roots.push(posix.resolve(project, where));
       roots.push(posix.join(project, 'src'));
     }
-    return [...new Set(roots)].filter((root) => this.files.isDirectory(root));
+    found = [...new Set(roots)].filter((root) => this.files.isDirectory(root));
+    this.roots.set(key, found);
+    return found;
   }
 
   /**
@@ -119,6 +136,14 @@ export class ModuleResolver {
    * that has one; otherwise a namespace package made of every `name/` folder found (PEP 420).
    */
   private findOne(dirs: readonly string[], name: string): Omit<ResolvedModule, 'name'> | undefined {
+    const key = `${dirs.join('\0')}\0\0${name}`;
+    if (this.found.has(key)) return this.found.get(key);
+    const result = this.findOneUncached(dirs, name);
+    this.found.set(key, result);
+    return result;
+  }
+
+  private findOneUncached(dirs: readonly string[], name: string): Omit<ResolvedModule, 'name'> | undefined {
     const namespaceDirs: string[] = [];
     for (const dir of dirs) {
       const packageDir = posix.join(dir, name);

@@ -13,6 +13,8 @@ export interface AnalysisRequest {
   id: number;
   source: ProgramSource;
   options: AnalysisOptions;
+  /** Files rewritten since the previous request (modules `fix` edited): read again. */
+  rewritten?: string[];
 }
 
 export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string };
@@ -23,11 +25,13 @@ const PARSE_CACHE_CAPACITY = 4096;
 const port = parentPort;
 if (port) {
   // Files stay parsed for the run: in a project each is checked once and imported by others.
-  const analyzerReady = createAnalyzer({ files: new DiskProjectFiles(), cacheCapacity: PARSE_CACHE_CAPACITY });
+  const files = new DiskProjectFiles();
+  const analyzerReady = createAnalyzer({ files, cacheCapacity: PARSE_CACHE_CAPACITY });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {
       const analyzer = await analyzerReady;
+      for (const file of request.rewritten ?? []) files.forget(file);
       reply = { id: request.id, result: analyzer.analyze(request.source, request.options) };
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };

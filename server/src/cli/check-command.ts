@@ -49,7 +49,7 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
       continue;
     }
     try {
-      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf);
+      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf, (module) => analyzer.fileRewritten(module));
       else addAnalysis(report, file.displayPath, await analyze(programSourceOf(program, file.fsPath), analysisOptions), CLI_TIME_BUDGET_MS, displayPathOf);
       report.checked++;
     } catch (error) {
@@ -71,6 +71,7 @@ async function fixFile(
   options: AnalysisOptions,
   report: CheckReport,
   displayPathOf: (file: string) => string,
+  moduleRewritten: (file: string) => void,
 ): Promise<void> {
   // Fixes that edit an imported module (cross-file-fixes.ts decided they are safe): its byte order mark is kept.
   const withByteOrderMark = new Set<string>();
@@ -88,6 +89,7 @@ async function fixFile(
     write: (file, text) => {
       try {
         writeFileAtomically(file, (withByteOrderMark.has(file) ? '\ufeff' : '') + text);
+        moduleRewritten(file);
       } catch (error) {
         throw new ModuleWriteError(`could not write the fixed module ${displayPathOf(file)}: ${describeFsError(error)}`);
       }

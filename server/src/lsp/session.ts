@@ -9,6 +9,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { ImportIndex } from '../analysis/cross-file-fixes';
+import { ModuleResolver } from '../analysis/modules';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import {
   CONFIGURATION_SECTION,
@@ -71,6 +72,7 @@ export class LossLensSession {
   private readonly files = new WorkspaceFiles(this.store.textDocuments);
   /** Which workspace files import what, for the safety of fixes that edit another file. */
   private readonly importIndex = new ImportIndex();
+  private readonly resolver = new ModuleResolver(this.files);
   /** Targets whose text did not change but a module they import did: their latest analysis is not current. */
   private readonly staleTargets = new Set<string>();
   private analyzers: TargetAnalyzers | undefined;
@@ -123,7 +125,7 @@ export class LossLensSession {
     this.canPullConfiguration = params.capabilities.workspace?.configuration === true;
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     try {
-      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), { files: this.files, importIndex: this.importIndex });
+      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), { resolver: this.resolver, importIndex: this.importIndex });
     } catch (error) {
       // Without the engine the server still answers (with no findings) so the editor is not left hanging.
       this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
@@ -219,6 +221,7 @@ export class LossLensSession {
       } else {
         this.files.createdOrDeleted(file);
         this.importIndex.clear();
+        this.resolver.clear();
         resolutionMayChange = true;
       }
     }

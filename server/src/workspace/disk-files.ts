@@ -2,21 +2,32 @@ import * as fs from 'node:fs';
 import type { ProjectFiles } from '../analysis/modules';
 
 /**
- * The project as the disk holds it, for the CLI's analyses (`ProjectFiles` of `analysis/modules.ts`). Whether a path
- * is a file or a folder is remembered for the process (a check creates and removes nothing); texts are read each time,
- * since `fix` may have rewritten a module since (the engine caches parses by text, so an unchanged module is not
- * parsed again).
+ * The project as the disk holds it, for the CLI's analyses (`ProjectFiles` of `analysis/modules.ts`). What was read
+ * is remembered for the process: a check creates and removes nothing, and a module that `fix` rewrites is announced
+ * with `forget` (in a project every module is imported by several files: reading it again for each cost more than
+ * analysing them).
  */
 export class DiskProjectFiles implements ProjectFiles {
   private readonly kinds = new Map<string, 'file' | 'directory' | 'none'>();
+  private readonly texts = new Map<string, string | undefined>();
 
   readText(path: string): string | undefined {
-    try {
-      const text = fs.readFileSync(path, 'utf8');
-      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    } catch {
-      return undefined;
+    if (!this.texts.has(path)) {
+      let text: string | undefined;
+      try {
+        text = fs.readFileSync(path, 'utf8');
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      } catch {
+        text = undefined;
+      }
+      this.texts.set(path, text);
     }
+    return this.texts.get(path);
+  }
+
+  /** The file was rewritten (by `fix`): read it again on next use. */
+  forget(path: string): void {
+    this.texts.delete(path);
   }
 
   isFile(path: string): boolean {

@@ -116,6 +116,34 @@ describe('LSP: imports between project files', () => {
     }
   });
 
+  it('an edit of the open module clears the finding in every open dependent: a file and a notebook', async () => {
+    const root = copyProject('notebook-import');
+    try {
+      fs.writeFileSync(path.join(root, 'train.py'), 'import torch\nimport torch.nn as nn\nfrom model import Net\n\nloss = nn.CrossEntropyLoss()(Net()(torch.randn(2, 64)), torch.tensor([0, 3]))\n');
+      const train = await openFile(path.join(root, 'train.py'));
+      const notebookUri = uriOf(path.join(root, 'notebooks', 'explore.ipynb'));
+      const mark = client.statuses.length;
+      const cellUris = await client.openNotebook(notebookUri, unitsOf(path.join(root, 'notebooks', 'explore.ipynb')).map((unit) => ({ kind: 'code' as const, text: unit.text })));
+      await client.waitForReady(notebookUri, 1, mark);
+      const lossCell = cellUris[2];
+      assert.equal(client.diagnostics.get(train)?.length, 1);
+      assert.equal(client.diagnostics.get(lossCell)?.length, 1);
+      const model = await openFile(path.join(root, 'model.py'));
+      const lines = client.documents.get(model)!.getText().split('\n');
+      const line = lines.findIndex((l) => l.includes('nn.Softmax(dim=1)'));
+      const column = lines[line].indexOf(', nn.Softmax(dim=1)');
+      await client.changeText(model, [{ range: { start: { line, character: column }, end: { line, character: column + ', nn.Softmax(dim=1)'.length } }, text: '' }]);
+      await published(train, 0, 'the softmax layer is gone from model.py');
+      await published(lossCell, 0, 'the softmax layer is gone from model.py');
+      await client.closeText(model);
+      await published(train, 1, 'model.py closed unsaved');
+      await published(lossCell, 1, 'model.py closed unsaved');
+      await client.closeText(train);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('a module changed on disk, deleted, and renamed back (workspace/didChangeWatchedFiles)', async () => {
     const root = copyProject('softmax-in-model');
     try {

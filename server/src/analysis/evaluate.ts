@@ -65,6 +65,11 @@ export interface ProgramFacts {
   /** The project modules whose top level this analysis evaluated (files), and why some imports were not followed. */
   modules: string[];
   importLimits: string[];
+  /**
+   * For a loss call (its input report node) or an expression event inside an imported module that the program's own
+   * code reached: the call in the program that entered the module (`compute_loss(probs, y)` in train.py).
+   */
+  programEntries: Map<PyNode, PyNode>;
 }
 
 type Env = Scope;
@@ -136,6 +141,9 @@ export class Evaluator implements LibraryContext {
   private readonly importedGlobals = new WeakSet<Env>();
   /** Nesting of imported module top levels under evaluation. */
   private importDepth = 0;
+  /** The call in the analysed program whose callee (an imported module's function or class) is being evaluated. */
+  private programEntry: PyNode | undefined;
+  private readonly programEntries = new Map<PyNode, PyNode>();
 
   constructor(
     private readonly units: ParsedText[],
@@ -167,6 +175,7 @@ export class Evaluator implements LibraryContext {
       moduleScope: bindingsOf(this.moduleEnv),
       modules: this.project?.files() ?? [],
       importLimits: [...(this.project?.limits ?? [])],
+      programEntries: this.programEntries,
     };
   }
 
@@ -1154,6 +1163,21 @@ export class Evaluator implements LibraryContext {
   }
 
   private callValue(callee: Value, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
+    const code = callee.kind === 'function' || callee.kind === 'class' ? callee.node : callee.kind === 'bound-method' ? callee.fn.node : callee.kind === 'instance' ? callee.cls.node : undefined;
+    if (code && this.project?.fileOfUnit.has(code.unit) && !this.project.fileOfUnit.has(node.unit)) {
+      // The program calls into an imported module: what the module's code records is tied to this call.
+      const outer = this.programEntry;
+      this.programEntry = node;
+      try {
+        return this.callValueKind(callee, args, node, fnNode, env);
+      } finally {
+        this.programEntry = outer;
+      }
+    }
+    return this.callValueKind(callee, args, node, fnNode, env);
+  }
+
+  private callValueKind(callee: Value, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
     switch (callee.kind) {
       case 'ref': {
         const known = this.callPath(callee.path, args, node, fnNode, env);
@@ -1246,7 +1270,7 @@ export class Evaluator implements LibraryContext {
       inputReportNode: input?.node ?? node,
       backpropagated: false,
     };
-    this.lossCalls.push(site);
+    this.recordLossCall(site);
     return tensor({ lossOf: [site] });
   }
 
@@ -1274,12 +1298,14 @@ export class Evaluator implements LibraryContext {
   // ---------------------------------------------------------------- the library models' context (LibraryContext)
 
   addEvent(event: ExpressionEvent): void {
+    if (this.programEntry && !this.programEntries.has(event.node)) this.programEntries.set(event.node, this.programEntry);
     if (this.eventNodes.has(event.node)) return;
     this.eventNodes.add(event.node);
     this.events.push(event);
   }
 
   recordLossCall(site: LossCallFacts): void {
+    if (this.programEntry && !this.programEntries.has(site.inputReportNode)) this.programEntries.set(site.inputReportNode, this.programEntry);
     this.lossCalls.push(site);
   }
 

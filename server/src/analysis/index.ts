@@ -123,6 +123,26 @@ export class LossLensAnalyzer implements Analyzer {
     return result;
   }
 
+  /**
+   * Where a finding is reported: where the rule puts it, in the program. A finding inside an imported module belongs
+   * to that module's own analysis, unless its cause is in the program and the program's call reached the module
+   * (`compute_loss(F.softmax(out, 1), y)` with the loss inside `compute_loss` in losses.py): it is then reported at
+   * that call, the one place where the program can be fixed; otherwise (undefined) it is not reported here.
+   */
+  private reportedPlace(
+    finding: RuleFinding,
+    facts: ProgramFacts,
+    locate: (node: PyNode, start?: number, end?: number) => SourceLocation,
+  ): { node: PyNode; location: SourceLocation; message: string } | undefined {
+    const location = locate(finding.node);
+    if (location.file === undefined) return { node: finding.node, location, message: finding.message };
+    const entry = facts.programEntries.get(finding.node);
+    const causeInProgram = (finding.related ?? []).some((origin) => locate(origin.node).file === undefined);
+    if (!entry || !causeInProgram) return undefined;
+    const where = `${posix.basename(location.file)}:${location.range.start.line + 1}`;
+    return { node: entry, location: locate(entry), message: `${finding.message} (The loss is applied inside this call, in ${where}.)` };
+  }
+
   /** The table of imported modules for a program that is a file of a project the analyzer can read. */
   private projectModules(source: ProgramSource, ownUnits: ReadonlySet<ParsedText>, deadline: number): ProjectModules | undefined {
     if (!this.project || source.path === undefined) return undefined;
@@ -156,16 +176,17 @@ export class LossLensAnalyzer implements Analyzer {
       facts,
       report: (finding: RuleFinding) => {
         if (frameworks && !frameworks.has(finding.framework)) return;
-        const location = locate(finding.node);
-        // A finding inside an imported module belongs to that module's own analysis.
-        if (location.file !== undefined) return;
-        if (isSuppressed(finding.node.unit, location.range.start.line, id)) return;
+        const place = this.reportedPlace(finding, facts, locate);
+        if (!place) return;
+        const { node, location, message } = place;
+        if (isSuppressed(node.unit, location.range.start.line, id)) return;
         const key = `${id}|${location.cell ?? ''}|${location.range.start.line}:${location.range.start.character}|${location.range.end.line}:${location.range.end.character}`;
         if (seen.has(key)) return;
         seen.add(key);
         const relatedNodes = new Set<PyNode>();
         const related = (finding.related ?? []).filter((o) => !relatedNodes.has(o.node) && relatedNodes.add(o.node)).map((o) => ({ location: locate(o.node), message: o.message }));
-        const result: Finding = { rule: id, severity, message: finding.message, location, related };
+        if (node !== finding.node) related.push({ location: locate(finding.node), message: 'the loss receives it here' });
+        const result: Finding = { rule: id, severity, message, location, related };
         const fix = finding.fix && fixIsSafe(finding.fix.edits) ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
         if (fix) result.fix = fix;
         findings.push(result);

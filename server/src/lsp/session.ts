@@ -239,6 +239,7 @@ export class LossLensSession {
     this.states.delete(key);
     this.staleTargets.delete(key);
     this.analyzers?.delete(key);
+    this.files.documentClosed(key);
     this.files.retainOnly(this.neededModules());
     // Closed, the module's text is the disk's again for the programs that import it.
     const file = fileOfUri(key);

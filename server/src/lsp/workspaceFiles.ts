@@ -67,6 +67,11 @@ export class WorkspaceFiles implements ProjectFiles {
     return undefined;
   }
 
+  /** A document was closed: its URI's path is no longer remembered. */
+  documentClosed(uri: string): void {
+    this.fileOfOpenUri.delete(uri);
+  }
+
   /** A file changed on disk: its text is read again on next use. */
   changed(path: string): void {
     this.texts.delete(path);

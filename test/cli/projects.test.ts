@@ -69,6 +69,24 @@ describe('loss-lens check on fixture projects (imports between the project files
     }
   });
 
+  it('a package that star-imports 70 submodules: names are read without running them all, so the 70th is followed', () => {
+    const files: Record<string, string> = { 'pyproject.toml': '' };
+    files['pkg/__init__.py'] = Array.from({ length: 70 }, (_, i) => `from .m${i} import *\n`).join('');
+    for (let i = 0; i < 70; i++) {
+      const output = i === 69 ? 'F.softmax(self.fc(x), dim=1)' : 'self.fc(x)';
+      files[`pkg/m${i}.py`] = `import torch.nn as nn\nimport torch.nn.functional as F\n\n__all__ = ["Head${i}"]\n\n\nclass Head${i}(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 3)\n\n    def forward(self, x):\n        return ${output}\n\n\nclass _Private${i}:\n    pass\n`;
+    }
+    files['train.py'] = 'import torch\nimport torch.nn as nn\nfrom pkg import *\n\nloss = nn.CrossEntropyLoss()(Head69()(torch.randn(2, 8)), torch.tensor([0, 2]))\n';
+    const root = makeTree(files);
+    try {
+      const { report } = runJson(['check', 'train.py'], { cwd: root });
+      assert.deepEqual(report.diagnostics.map((d) => [d.rule, d.related[0]?.path, d.related[0]?.line]), [['softmax-before-cross-entropy', 'pkg/m69.py', 13]]);
+      assert.deepEqual(report.notes, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   it('the same chain within the bound is followed to the end', () => {
     const files: Record<string, string> = { 'pyproject.toml': '', 'train.py': 'import torch\nimport torch.nn as nn\nfrom m0 import OUT\nloss = nn.CrossEntropyLoss()(OUT, torch.tensor([1]))\n' };
     for (let i = 0; i < 5; i++) files[`m${i}.py`] = `from m${i + 1} import OUT as NEXT\nOUT = NEXT\n`;

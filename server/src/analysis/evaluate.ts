@@ -527,14 +527,7 @@ export class Evaluator implements LibraryContext {
    */
   private importFromProject(node: PyNode, module: ProjectModule, env: Env): void {
     if (node.children.some((c) => c.type === 'wildcard_import')) {
-      const globals = this.moduleGlobals(module);
-      if (!globals) return;
-      const exported = globals.vars.get('__all__');
-      const names =
-        exported && (exported.kind === 'list' || exported.kind === 'tuple')
-          ? exported.items.flatMap((item) => (item.kind === 'string' ? [item.value] : []))
-          : [...globals.vars.keys()].filter((name) => !name.startsWith('_'));
-      for (const name of names) env.vars.set(name, { kind: 'imported-name', module, name });
+      for (const name of this.project!.starNames(module)) env.vars.set(name, { kind: 'imported-name', module, name });
       return;
     }
     for (const name of node.children.filter((c) => c.field === 'name')) {
@@ -570,15 +563,12 @@ export class Evaluator implements LibraryContext {
       );
       return undefined;
     }
-    let unit = project.context.parseModule(file);
-    // Two modules with the same text (copies in two folders) need their own trees: a tree maps back to one file.
-    if (unit && project.fileOfUnit.has(unit)) unit = project.context.parseModule(file, true);
+    const unit = project.unitOf(module);
     // Python cannot import a module with a syntax error: nothing it would define is known.
-    if (!unit || unit.hasError) {
+    if (!unit) {
       module.state = 'failed';
       return undefined;
     }
-    project.fileOfUnit.set(unit, file);
     project.evaluated++;
     module.state = 'evaluating';
     module.globals = globals;

@@ -523,7 +523,8 @@ export class Evaluator implements LibraryContext {
 
   /**
    * `from model import Net, loss_fn as f` of a project module: each name is bound to a placeholder the name lookup
-   * resolves on first read (`resolveImportedName`); `from model import *` copies the module's public names at once.
+   * resolves on first read (`resolveImportedName`); `from model import *` binds so each name read from the module's text
+   * (`ProjectModules.starNames`), without running it.
    */
   private importFromProject(node: PyNode, module: ProjectModule, env: Env): void {
     if (node.children.some((c) => c.type === 'wildcard_import')) {

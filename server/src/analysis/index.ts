@@ -64,7 +64,8 @@ export class LossLensAnalyzer implements Analyzer {
         truncated = true;
         break;
       }
-      let parsed = this.cache.get(sanitize(unit.text), false, deadline);
+      // A file already parsed as another program's imported module is not parsed again.
+      let parsed = this.project?.moduleCache.peek(sanitize(unit.text)) ?? this.cache.get(sanitize(unit.text), false, deadline);
       // Two cells with the same text need distinct trees: locations map trees back to cells.
       if (parsed && cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), true, deadline);
       if (!parsed) {
@@ -288,15 +289,19 @@ function toLossCallSites(
   return [...byCall.values()];
 }
 
+/** Imported modules' parses an analyzer keeps by default: in a project the same few are imported by most files. */
+const DEFAULT_MODULE_CACHE_CAPACITY = 128;
+
 /**
  * Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). With
- * `project`, imports of the project's modules are followed; programs and modules then share one parse cache of
- * `cacheCapacity` entries (a file checked after being imported, or imported by many, is parsed once).
+ * `project`, imports of the project's modules are followed; their parses are kept in a second cache of
+ * `moduleCacheCapacity` entries, which programs are looked up in too (a file checked after being imported is parsed
+ * once) but never added to (memory stays bounded by the modules, however many programs are checked).
  */
-export async function createAnalyzer(project?: { files: ProjectFiles; cacheCapacity?: number }): Promise<LossLensAnalyzer> {
+export async function createAnalyzer(project?: { files: ProjectFiles; moduleCacheCapacity?: number }): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
-  const cache = new ParseCache(parser, project?.cacheCapacity);
-  return new LossLensAnalyzer(cache, project && { resolver: new ModuleResolver(project.files), importIndex: new ImportIndex(), moduleCache: cache });
+  const moduleCache = project && new ParseCache(parser, project.moduleCacheCapacity ?? DEFAULT_MODULE_CACHE_CAPACITY);
+  return new LossLensAnalyzer(new ParseCache(parser), project && moduleCache && { resolver: new ModuleResolver(project.files), importIndex: new ImportIndex(), moduleCache });
 }
 
 /**

@@ -19,14 +19,16 @@ export interface AnalysisRequest {
 
 export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string };
 
-/** Parsed files kept by the worker (programs and the modules they import). */
-const PARSE_CACHE_CAPACITY = 4096;
+/**
+ * Imported modules kept parsed by the worker: in a project most files import the same few, and a folder's files
+ * import their neighbours, checked soon after (a file parsed as a module is not parsed again as a program).
+ */
+const MODULE_CACHE_CAPACITY = 256;
 
 const port = parentPort;
 if (port) {
-  // Files stay parsed for the run: in a project each is checked once and imported by others.
   const files = new DiskProjectFiles();
-  const analyzerReady = createAnalyzer({ files, cacheCapacity: PARSE_CACHE_CAPACITY });
+  const analyzerReady = createAnalyzer({ files, moduleCacheCapacity: MODULE_CACHE_CAPACITY });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {

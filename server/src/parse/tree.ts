@@ -274,6 +274,16 @@ export class ParseCache {
    * The parsed unit for this text: from the cache unless `fresh` (a second cell with the same text needs its own
    * tree). Undefined when `deadline` (ms since the epoch) passed before parsing finished; such results are not cached.
    */
+  /** The cached tree of this text, if any (never parses); a hit counts as a use for recency. */
+  peek(text: string): ParsedText | undefined {
+    const cached = this.entries.get(text);
+    if (cached) {
+      this.entries.delete(text);
+      this.entries.set(text, cached);
+    }
+    return cached;
+  }
+
   get(text: string, fresh = false, deadline = Infinity): ParsedText | undefined {
     if (!fresh) {
       const cached = this.entries.get(text);

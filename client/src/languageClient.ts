@@ -103,6 +103,8 @@ export function createLanguageClient(
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler,
+    // Imported modules nobody has open are read from disk: the server hears of their changes, creations and deletions.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.py') },
   };
   return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
 }

@@ -21,10 +21,17 @@ function ruleDocumentation(rule: string): string {
   return pathToFileURL(path.join(__dirname, '../../docs/rules', `${rule}.md`)).href;
 }
 
-/** The engine with a parse cache of the size the session asks for (one per open document; see lsp/analyzers.ts). */
+/** Parsed imported modules kept for all open programs together (the least recently used go first). */
+const MODULE_CACHE_CAPACITY = 256;
+
+/**
+ * The engine with a parse cache of the size the session asks for (one per open document; see lsp/analyzers.ts) and
+ * one cache of imported modules' parses shared by all.
+ */
 async function loadEngine(): Promise<AnalyzerFactory> {
   const parser = await loadPythonParser();
-  return (cacheCapacity) => new LossLensAnalyzer(new ParseCache(parser, cacheCapacity));
+  const moduleCache = new ParseCache(parser, MODULE_CACHE_CAPACITY);
+  return (cacheCapacity, project) => new LossLensAnalyzer(new ParseCache(parser, cacheCapacity), { ...project, moduleCache });
 }
 
 export function startServer(connection: Connection): void {

@@ -23,6 +23,7 @@ import {
   type LibraryContext,
 } from './library/index';
 import { expectationOf, LOSS_CLASSES, LOSS_FUNCTIONS, normalizePath } from './loss-catalog';
+import { MAX_IMPORT_DEPTH, MAX_MODULES_PER_ANALYSIS, type ProjectModules } from './project-modules';
 import {
   factsOf,
   mergeValues,
@@ -40,6 +41,8 @@ import {
   type LossCallFacts,
   type LossSpec,
   type LossValue,
+  type ModuleValue,
+  type ProjectModule,
   type Scope,
   type TensorFacts,
   type Value,
@@ -64,6 +67,14 @@ export interface ProgramFacts {
   truncated: boolean;
   /** Names bound at module level at the end of the program (for fixes that need a spelling, e.g. `F`). */
   moduleScope: Map<string, Value>;
+  /** The project modules whose top level this analysis evaluated (files), and why some imports were not followed. */
+  modules: string[];
+  importLimits: string[];
+  /**
+   * For a loss call (its input report node) or an expression event inside an imported module that the program's own
+   * code reached: the call in the program that entered the module (`compute_loss(probs, y)` in train.py).
+   */
+  programEntries: Map<PyNode, PyNode>;
 }
 
 type Env = Scope;
@@ -100,6 +111,8 @@ const MAX_RERUN_LOOP_DEPTH = 2;
 /** Deeper expressions (10,000 nested parentheses) evaluate to unknown instead of overflowing the stack. */
 const MAX_EXPRESSION_DEPTH = 150;
 const MAX_EVALUATIONS_PER_FUNCTION = 12;
+/** Chains of re-exports (`from .model import Net` in `__init__.py`, read through another package) followed at most this far. */
+const MAX_REEXPORT_HOPS = 16;
 
 /** The content of a plain string literal (strings are leaves of the copied tree); undefined for f-strings with fields. */
 function stringLiteral(node: PyNode | undefined): string | undefined {
@@ -131,10 +144,19 @@ export class Evaluator implements LibraryContext {
   private truncated = false;
   /** An unexpected exception that stopped the evaluation (kept for debugging; the result is flagged truncated). */
   internalError: unknown;
+  /** The module scopes of imported project modules: a name their functions do not find there is not the program's. */
+  private readonly importedGlobals = new WeakSet<Env>();
+  /** Nesting of imported module top levels under evaluation. */
+  private importDepth = 0;
+  /** The call in the analysed program whose callee (an imported module's function or class) is being evaluated. */
+  private programEntry: PyNode | undefined;
+  private readonly programEntries = new Map<PyNode, PyNode>();
 
   constructor(
     private readonly units: ParsedText[],
     private readonly deadline: number,
+    /** The project's other files, when the program is a file of a project; imports of them are followed. */
+    private readonly project?: ProjectModules,
   ) {}
 
   run(): ProgramFacts {
@@ -151,7 +173,17 @@ export class Evaluator implements LibraryContext {
       this.truncated = true;
       if (!(error instanceof BudgetExceeded)) this.internalError = error;
     }
-    return { units: this.units, lossCalls: this.lossCalls, lossObjects: this.lossObjects, events: this.events, truncated: this.truncated, moduleScope: bindingsOf(this.moduleEnv) };
+    return {
+      units: this.units,
+      lossCalls: this.lossCalls,
+      lossObjects: this.lossObjects,
+      events: this.events,
+      truncated: this.truncated,
+      moduleScope: bindingsOf(this.moduleEnv),
+      modules: this.project?.files() ?? [],
+      importLimits: [...(this.project?.limits ?? [])],
+      programEntries: this.programEntries,
+    };
   }
 
   private tick(): void {
@@ -163,7 +195,8 @@ export class Evaluator implements LibraryContext {
   private evaluateUncalled(): void {
     for (let i = 0; i < this.functions.length; i++) {
       const fn = this.functions[i];
-      if (fn.evaluations > 0) continue;
+      // An imported module's own functions are checked by that module's analysis.
+      if (fn.evaluations > 0 || this.project?.fileOfUnit.has(fn.node.unit)) continue;
       const self = fn.owner ? this.prototypeOf(fn.owner) : undefined;
       const result = this.invoke(fn, self, { positional: [], keywords: new Map() });
       // Lightning's training_step returns the loss that the trainer back-propagates.
@@ -491,19 +524,32 @@ export class Evaluator implements LibraryContext {
       for (const name of namedChildren(node)) {
         if (name.type === 'aliased_import') {
           const path = textOf(child(name, 'name')!).replace(/\s+/g, '');
-          env.vars.set(textOf(child(name, 'alias')!), { kind: 'ref', path: normalizePath(path) });
+          const project = this.project?.find(node.unit, path, 0);
+          env.vars.set(textOf(child(name, 'alias')!), project ? { kind: 'module', module: project } : { kind: 'ref', path: normalizePath(path) });
         } else {
           const path = textOf(name).replace(/\s+/g, '');
           // `import torch.nn` binds `torch`.
           const top = path.split('.')[0];
-          env.vars.set(top, { kind: 'ref', path: normalizePath(top) });
+          const project = this.project?.find(node.unit, top, 0);
+          env.vars.set(top, project ? { kind: 'module', module: project } : { kind: 'ref', path: normalizePath(top) });
         }
       }
       return;
     }
     if (node.type !== 'import_from_statement') return;
     const moduleNode = child(node, 'module_name');
-    if (!moduleNode || moduleNode.type === 'relative_import') return;
+    if (!moduleNode) return;
+    if (this.project) {
+      const level = moduleNode.type === 'relative_import' ? (/^\.+/.exec(textOf(moduleNode))?.[0].length ?? 0) : 0;
+      const dotted = textOf(moduleNode).replace(/^\.+/, '').replace(/\s+/g, '');
+      const module = this.project.find(node.unit, dotted, level);
+      if (module) {
+        this.importFromProject(node, module, env);
+        return;
+      }
+    }
+    // A relative import that is not a project module (no file known): its names stay unknown.
+    if (moduleNode.type === 'relative_import') return;
     const modulePath = textOf(moduleNode).replace(/\s+/g, '');
     if (node.children.some((c) => c.type === 'wildcard_import')) {
       // `from torch.nn.functional import *`: binds what the module exports; later bindings override, as in Python.
@@ -520,6 +566,107 @@ export class Evaluator implements LibraryContext {
         env.vars.set(imported.split('.').pop()!, { kind: 'ref', path: normalizePath(`${modulePath}.${imported}`) });
       }
     }
+  }
+
+  // ---------------------------------------------------------------- project modules (imports followed)
+
+  /**
+   * `from model import Net, loss_fn as f` of a project module: each name is bound to a placeholder the name lookup
+   * resolves on first read (`resolveImportedName`); `from model import *` binds so each name read from the module's text
+   * (`ProjectModules.starNames`), without running it.
+   */
+  private importFromProject(node: PyNode, module: ProjectModule, env: Env): void {
+    if (node.children.some((c) => c.type === 'wildcard_import')) {
+      for (const name of this.project!.starNames(module)) env.vars.set(name, { kind: 'imported-name', module, name });
+      return;
+    }
+    for (const name of node.children.filter((c) => c.field === 'name')) {
+      const imported = textOf(name.type === 'aliased_import' ? child(name, 'name')! : name);
+      const alias = name.type === 'aliased_import' ? textOf(child(name, 'alias')!) : imported;
+      env.vars.set(alias, { kind: 'imported-name', module, name: imported });
+    }
+  }
+
+  /**
+   * The module scope of an imported project module, its top level evaluated on first use (once per analysis). In an
+   * import cycle the module being evaluated answers with the names bound so far, as Python's partly initialised module
+   * does. Undefined for a module that cannot be read, does not parse, or lies past the bounds: its names are unknown.
+   */
+  private moduleGlobals(module: ProjectModule): Env | undefined {
+    if (module.state !== 'pending') return module.globals;
+    const project = this.project!;
+    const file = module.resolved.file;
+    const globals: Env = { vars: new Map(), parent: null, closure: null };
+    this.importedGlobals.add(globals);
+    if (!file) {
+      // A namespace package: only submodules.
+      module.state = 'done';
+      module.globals = globals;
+      return globals;
+    }
+    if (this.importDepth >= MAX_IMPORT_DEPTH || project.evaluated >= MAX_MODULES_PER_ANALYSIS) {
+      module.state = 'failed';
+      project.limits.add(
+        this.importDepth >= MAX_IMPORT_DEPTH
+          ? `imports nested deeper than ${MAX_IMPORT_DEPTH} modules were not followed`
+          : `only ${MAX_MODULES_PER_ANALYSIS} imported modules are followed per analysis; the others are unknown`,
+      );
+      return undefined;
+    }
+    const unit = project.unitOf(module);
+    // Python cannot import a module with a syntax error: nothing it would define is known.
+    if (!unit) {
+      module.state = 'failed';
+      return undefined;
+    }
+    project.evaluated++;
+    module.state = 'evaluating';
+    module.globals = globals;
+    // A frame of its own: functions defined there keep its scope as their globals (see `lookup`).
+    this.frames.push({ fn: null, returns: [], loopExits: [] });
+    this.importDepth++;
+    try {
+      let env: Env | null = globals;
+      for (const statement of unit.root.children) {
+        if (!env) break;
+        if (!statement.named || isMainGuard(statement)) continue;
+        env = this.execStatement(statement, env);
+      }
+    } finally {
+      this.importDepth--;
+      this.frames.pop();
+      module.state = 'done';
+    }
+    return globals;
+  }
+
+  /** What `from module import name` binds: the module's value of `name` (re-exports followed), else its submodule `name`. */
+  private resolveImportedName(imported: Value): Value {
+    let value = imported;
+    for (let hops = 0; value.kind === 'imported-name'; hops++) {
+      if (hops >= MAX_REEXPORT_HOPS) return UNKNOWN;
+      const { module, name } = value;
+      const bound = this.moduleGlobals(module)?.vars.get(name);
+      if (bound) value = bound;
+      else {
+        const submodule = this.project!.submodule(module, name);
+        return submodule ? { kind: 'module', module: submodule } : UNKNOWN;
+      }
+    }
+    return value;
+  }
+
+  /** `model.Net`, `pkg.sub`: a name of the module's top level, else a submodule. */
+  private moduleAttribute(object: ModuleValue, attr: string): Value {
+    const bound = this.moduleGlobals(object.module)?.vars.get(attr);
+    if (bound) return this.resolveImportedName(bound);
+    const submodule = this.project!.submodule(object.module, attr);
+    return submodule ? { kind: 'module', module: submodule } : UNKNOWN;
+  }
+
+  private isImportedScope(scope: Env | null): boolean {
+    for (let layer = scope; layer; layer = layer.parent) if (this.importedGlobals.has(layer)) return true;
+    return false;
   }
 
   private defineFunction(node: PyNode, env: Env, owner?: ClassValue): FunctionValue {
@@ -743,8 +890,15 @@ export class Evaluator implements LibraryContext {
 
   private lookup(name: string, env: Env): Value {
     let value = lookupIn(env, name);
-    for (let scope = env.closure; value === undefined && scope; scope = scope.closure) value = lookupIn(scope, name);
+    let outermost: Env | null = env;
+    for (let scope = env.closure; value === undefined && scope; scope = scope.closure) {
+      value = lookupIn(scope, name);
+      outermost = scope;
+    }
+    // Code of an imported module sees its own module scope, not the analysed program's.
+    if (value === undefined && this.isImportedScope(outermost)) return UNKNOWN;
     value ??= lookupIn(this.moduleEnv, name);
+    if (value?.kind === 'imported-name') return this.resolveImportedName(value);
     if (value) return value;
     const conventional = CONVENTIONAL_ALIASES[name];
     return conventional ? { kind: 'ref', path: conventional } : UNKNOWN;
@@ -855,6 +1009,8 @@ export class Evaluator implements LibraryContext {
     switch (object.kind) {
       case 'alternatives':
         return object.options.map((option) => this.attributeOf(option, attr, node)).reduce(mergeValues);
+      case 'module':
+        return this.moduleAttribute(object, attr);
       case 'ref':
         return { kind: 'ref', path: normalizePath(`${object.path}.${attr}`) };
       case 'instance': {
@@ -1070,6 +1226,7 @@ export class Evaluator implements LibraryContext {
       if (attribute.kind === 'unknown' && receiver.kind === 'instance' && MODULE_SELF_METHODS.has(method)) return receiver;
       return this.callValue(attribute, args, node, fnNode, env);
     }
+    if (receiver.kind === 'module') return this.callValue(this.moduleAttribute(receiver, method), args, node, fnNode, env);
     if (receiver.kind === 'loss' && MODULE_SELF_METHODS.has(method)) return receiver;
     if (receiver.kind === 'layer') return callLayerMethod(this, receiver, method, args, node);
     if (receiver.kind === 'dict') {
@@ -1080,6 +1237,21 @@ export class Evaluator implements LibraryContext {
   }
 
   private callValue(callee: Value, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
+    const code = callee.kind === 'function' || callee.kind === 'class' ? callee.node : callee.kind === 'bound-method' ? callee.fn.node : callee.kind === 'instance' ? callee.cls.node : undefined;
+    if (code && this.project?.fileOfUnit.has(code.unit) && !this.project.fileOfUnit.has(node.unit)) {
+      // The program calls into an imported module: what the module's code records is tied to this call.
+      const outer = this.programEntry;
+      this.programEntry = node;
+      try {
+        return this.callValueKind(callee, args, node, fnNode, env);
+      } finally {
+        this.programEntry = outer;
+      }
+    }
+    return this.callValueKind(callee, args, node, fnNode, env);
+  }
+
+  private callValueKind(callee: Value, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value {
     switch (callee.kind) {
       case 'ref': {
         const known = this.callPath(callee.path, args, node, fnNode, env);
@@ -1174,7 +1346,7 @@ export class Evaluator implements LibraryContext {
       inputReportNode: input?.node ?? node,
       backpropagated: false,
     };
-    this.lossCalls.push(site);
+    this.recordLossCall(site);
     return tensor({ lossOf: [site] });
   }
 
@@ -1182,6 +1354,12 @@ export class Evaluator implements LibraryContext {
 
   /** Calls to things reached through imports: a loss, else whatever the library models say; undefined when none knows the path. */
   private callPath(path: string, args: CallArguments, node: PyNode, fnNode: PyNode, env: Env): Value | undefined {
+    if (path === 'sys.path.append' || path === 'sys.path.insert') {
+      // A literal folder added to the search path (`sys.path.append('..')` in a notebook) is searched by later imports.
+      const folder = args.positional[path === 'sys.path.append' ? 0 : 1]?.value;
+      if (folder?.kind === 'string' && this.project) this.project.addSysPath(node.unit, folder.value);
+      return UNKNOWN;
+    }
     const lossClass = LOSS_CLASSES.get(path);
     if (lossClass) {
       const loss: LossValue = { kind: 'loss', spec: lossClass, node, nameNode: fnNode, options: this.optionsOf(lossClass, args, 0) };
@@ -1196,12 +1374,14 @@ export class Evaluator implements LibraryContext {
   // ---------------------------------------------------------------- the library models' context (LibraryContext)
 
   addEvent(event: ExpressionEvent): void {
+    if (this.programEntry && !this.programEntries.has(event.node)) this.programEntries.set(event.node, this.programEntry);
     if (this.eventNodes.has(event.node)) return;
     this.eventNodes.add(event.node);
     this.events.push(event);
   }
 
   recordLossCall(site: LossCallFacts): void {
+    if (this.programEntry && !this.programEntries.has(site.inputReportNode)) this.programEntries.set(site.inputReportNode, this.programEntry);
     this.lossCalls.push(site);
   }
 
@@ -1237,4 +1417,11 @@ export class Evaluator implements LibraryContext {
     const frame = this.frames[this.frames.length - 1];
     return (frame ? frame.loopExits : this.moduleLoopExits).length > 0;
   }
+}
+
+/** `if __name__ == "__main__":` — the part of a module that does not run when it is imported. */
+function isMainGuard(statement: PyNode): boolean {
+  if (statement.type !== 'if_statement') return false;
+  const condition = child(statement, 'condition');
+  return !!condition && /^__name__\s*==\s*['"]__main__['"]$|^['"]__main__['"]\s*==\s*__name__$/.test(textOf(condition));
 }

@@ -1,8 +1,12 @@
 import { loadPythonParser } from '../parse/parser';
-import { offsetAt, ParseCache, positionAt, rangeOf, textOf, type ParsedText, type PyNode } from '../parse/tree';
+import * as posix from 'node:path/posix';
+import { child, offsetAt, ParseCache, positionAt, rangeOf, textOf, type ParsedText, type PyNode } from '../parse/tree';
 import { RULES_IMPLEMENTED } from '../rules/index';
 import type { Rule, RuleFinding } from '../rules/rule';
 import { Evaluator, type ProgramFacts } from './evaluate';
+import { CrossFileFixCheck, ImportIndex } from './cross-file-fixes';
+import { ModuleResolver, normalizeFilePath, type ProjectFiles } from './modules';
+import { ProjectModules } from './project-modules';
 import { isSuppressed } from './suppression';
 import type {
   AnalysisOptions,
@@ -17,17 +21,32 @@ import type {
   SourceLocation,
   TextEdit,
 } from './types';
-import { describeFacts, type LossCallFacts, type NodeEdit } from './values';
+import { describeFacts, factsOf, type LossCallFacts, type NodeEdit, type Value } from './values';
 
 /** Default wall-clock budget of one analysis. */
 export const DEFAULT_TIME_BUDGET_MS = 2000;
 
+/** The project's files as an analyzer reads them (through the resolver) and which files import what; shareable. */
+export interface ProjectSources {
+  resolver: ModuleResolver;
+  importIndex: ImportIndex;
+}
+
+/** How an analyzer reads the project's other files: the sources, and a parse cache for imported modules (may be shared). */
+export interface ProjectAccess extends ProjectSources {
+  moduleCache: ParseCache;
+}
+
 /**
- * The engine's entry: parse (cached per unit text) → evaluate the whole program once (`evaluate.ts`) → run every rule on
+ * The engine's entry: parse (cached per unit text) → evaluate the whole program once (`evaluate.ts`), following imports
+ * of the project's own modules when the program has a path and the analyzer can read the project → run every rule on
  * the facts → apply suppression comments and options → findings with related locations and fixes.
  */
 export class LossLensAnalyzer implements Analyzer {
-  constructor(private readonly cache: ParseCache) {}
+  constructor(
+    private readonly cache: ParseCache,
+    private readonly project?: ProjectAccess,
+  ) {}
 
   /** How many units were actually parsed so far (re-analysis with unchanged cells parses nothing). */
   get parseCount(): number {
@@ -46,7 +65,8 @@ export class LossLensAnalyzer implements Analyzer {
         truncated = true;
         break;
       }
-      let parsed = this.cache.get(sanitize(unit.text), unitKind, false, deadline);
+      // A file already parsed as another program's imported module is not parsed again.
+      let parsed = this.project?.moduleCache.peek(sanitize(unit.text), unitKind) ?? this.cache.get(sanitize(unit.text), unitKind, false, deadline);
       // Two cells with the same text need distinct trees: locations map trees back to cells.
       if (parsed && cellOf.has(parsed)) parsed = this.cache.get(sanitize(unit.text), unitKind, true, deadline);
       if (!parsed) {
@@ -60,12 +80,26 @@ export class LossLensAnalyzer implements Analyzer {
         parseErrors.push(withCell(unit.cell, first ? rangeOf(first) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }));
       }
     }
-    const facts = new Evaluator(units, deadline).run();
+    const modules = this.projectModules(source, new Set(units), deadline);
+    const facts = new Evaluator(units, deadline, modules).run();
     truncated ||= facts.truncated;
 
-    const locate = (node: PyNode, start = node.start, end = node.end): SourceLocation =>
-      withCell(cellOf.get(node.unit), { start: positionAt(node.unit, start), end: positionAt(node.unit, end) });
+    const locate = (node: PyNode, start = node.start, end = node.end): SourceLocation => {
+      const range = { start: positionAt(node.unit, start), end: positionAt(node.unit, end) };
+      const file = modules?.fileOfUnit.get(node.unit);
+      return file === undefined ? withCell(cellOf.get(node.unit), range) : { file, range };
+    };
     const frameworks = options.frameworks ? new Set(options.frameworks) : undefined;
+    const crossFile = modules && new CrossFileFixCheck(modules.context.resolver, this.project!.importIndex, modules.context.file);
+    // Edits in an imported module must be safe for its other users too (cross-file-fixes.ts).
+    const fixIsSafe = (edits: readonly NodeEdit[]): boolean => {
+      const byFile = new Map<string, NodeEdit[]>();
+      for (const edit of edits) {
+        const file = modules?.fileOfUnit.get(edit.node.unit);
+        if (file !== undefined) byFile.set(file, [...(byFile.get(file) ?? []), edit]);
+      }
+      return [...byFile].every(([file, fileEdits]) => crossFile!.allows(file, fileEdits));
+    };
     const findings: Finding[] = [];
     const seen = new Set<string>();
     for (const rule of RULES_IMPLEMENTED) {
@@ -75,14 +109,58 @@ export class LossLensAnalyzer implements Analyzer {
       const severity: Severity | 'off' = options.severities?.[id] ?? rule.info.severity;
       if (severity === 'off') continue;
       try {
-        this.runRule(rule, id, severity, facts, locate, frameworks, findings, seen);
+        this.runRule(rule, id, severity, facts, locate, frameworks, findings, seen, fixIsSafe);
       } catch {
         // A rule that fails on some input must not take the other rules' findings with it.
         truncated = true;
       }
     }
     findings.sort(compareFindings);
-    return { findings, lossCalls: toLossCallSites(facts.lossCalls, locate, frameworks), truncated, parseErrors };
+    const describe = (value: Value) => (modules ? [...describeFacts(value), ...provenance(value, modules)] : describeFacts(value));
+    const result: AnalysisResult = { findings, lossCalls: toLossCallSites(facts.lossCalls, locate, frameworks, describe), truncated, parseErrors };
+    if (modules) {
+      result.modules = facts.modules;
+      if (facts.importLimits.length > 0) result.notes = facts.importLimits.map((message) => ({ kind: 'imports-limited', message }));
+    }
+    return result;
+  }
+
+  /**
+   * Where a finding is reported: where the rule puts it, in the program. A finding inside an imported module belongs
+   * to that module's own analysis, unless its cause is in the program and the program's call reached the module
+   * (`compute_loss(F.softmax(out, 1), y)` with the loss inside `compute_loss` in losses.py): it is then reported at
+   * that call, the one place where the program can be fixed; otherwise (undefined) it is not reported here.
+   */
+  private reportedPlace(
+    finding: RuleFinding,
+    facts: ProgramFacts,
+    locate: (node: PyNode, start?: number, end?: number) => SourceLocation,
+  ): { node: PyNode; location: SourceLocation; message: string } | undefined {
+    const location = locate(finding.node);
+    if (location.file === undefined) return { node: finding.node, location, message: finding.message };
+    const entry = facts.programEntries.get(finding.node);
+    const causeInProgram = (finding.related ?? []).some((origin) => locate(origin.node).file === undefined);
+    if (!entry || !causeInProgram) return undefined;
+    const where = `${posix.basename(location.file)}:${location.range.start.line + 1}`;
+    return { node: entry, location: locate(entry), message: `${finding.message} (The loss is applied inside this call, in ${where}.)` };
+  }
+
+  /** The table of imported modules for a program that is a file of a project the analyzer can read. */
+  private projectModules(source: ProgramSource, ownUnits: ReadonlySet<ParsedText>, deadline: number): ProjectModules | undefined {
+    if (!this.project || source.path === undefined) return undefined;
+    const { resolver, moduleCache } = this.project;
+    const files = resolver.files;
+    return new ProjectModules({
+      file: normalizeFilePath(source.path),
+      resolver,
+      parseModule: (file, fresh) => {
+        const text = files.readText(file);
+        if (text === undefined) return undefined;
+        const parsed = moduleCache.get(sanitize(text), 'file', fresh, deadline);
+        // A module with the same text as one of the program's units (a file importing itself) needs its own tree.
+        return parsed && ownUnits.has(parsed) ? moduleCache.get(sanitize(text), 'file', true, deadline) : parsed;
+      },
+    });
   }
 
   private runRule(
@@ -94,20 +172,24 @@ export class LossLensAnalyzer implements Analyzer {
     frameworks: Set<string> | undefined,
     findings: Finding[],
     seen: Set<string>,
+    fixIsSafe: (edits: readonly NodeEdit[]) => boolean,
   ): void {
     rule.check({
       facts,
       report: (finding: RuleFinding) => {
         if (frameworks && !frameworks.has(finding.framework)) return;
-        const location = locate(finding.node);
-        if (isSuppressed(finding.node.unit, location.range.start.line, id)) return;
+        const place = this.reportedPlace(finding, facts, locate);
+        if (!place) return;
+        const { node, location, message } = place;
+        if (isSuppressed(node.unit, location.range.start.line, id)) return;
         const key = `${id}|${location.cell ?? ''}|${location.range.start.line}:${location.range.start.character}|${location.range.end.line}:${location.range.end.character}`;
         if (seen.has(key)) return;
         seen.add(key);
         const relatedNodes = new Set<PyNode>();
         const related = (finding.related ?? []).filter((o) => !relatedNodes.has(o.node) && relatedNodes.add(o.node)).map((o) => ({ location: locate(o.node), message: o.message }));
-        const result: Finding = { rule: id, severity, message: finding.message, location, related };
-        const fix = finding.fix ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
+        if (node !== finding.node) related.push({ location: locate(finding.node), message: 'the loss receives it here' });
+        const result: Finding = { rule: id, severity, message, location, related };
+        const fix = finding.fix && fixIsSafe(finding.fix.edits) ? toFix(finding.fix.title, finding.fix.edits, locate) : undefined;
         if (fix) result.fix = fix;
         findings.push(result);
       },
@@ -146,20 +228,58 @@ function toFix(title: string, edits: readonly NodeEdit[], locate: (node: PyNode,
   return { title, edits: textEdits };
 }
 
-function toLossCallSites(sites: LossCallFacts[], locate: (node: PyNode) => SourceLocation, frameworks: Set<string> | undefined): LossCallSite[] {
+/**
+ * Where the facts of a value that came from imported modules were introduced, for the hover: `from Classifier.forward
+ * in model.py:11` (the path relative to the analysed program's folder, the line 1-based).
+ */
+function provenance(value: Value, modules: ProjectModules): string[] {
+  const facts = factsOf(value);
+  const words = new Set<string>();
+  for (const fact of [facts.score, facts.encoding, facts.dtype, facts.trailingOne]) {
+    for (const origin of fact?.origins ?? []) {
+      const file = modules.fileOfUnit.get(origin.node.unit);
+      if (file === undefined) continue;
+      const place = `${posix.relative(posix.dirname(modules.context.file), file)}:${positionAt(origin.node.unit, origin.node.start).line + 1}`;
+      const where = enclosingDefinition(origin.node);
+      words.add(where ? `from ${where} in ${place}` : `from ${place}`);
+    }
+  }
+  return [...words];
+}
+
+/** `Classifier.forward`, `make_head`: the function (and class) a node is written in. */
+function enclosingDefinition(node: PyNode): string | undefined {
+  const names: string[] = [];
+  for (let current = node.parent; current; current = current.parent) {
+    if (current.type === 'function_definition' || current.type === 'class_definition') {
+      const name = child(current, 'name');
+      if (name) names.unshift(textOf(name));
+    }
+  }
+  return names.length > 0 ? names.join('.') : undefined;
+}
+
+function toLossCallSites(
+  sites: LossCallFacts[],
+  locate: (node: PyNode) => SourceLocation,
+  frameworks: Set<string> | undefined,
+  describe: (value: Value) => string[],
+): LossCallSite[] {
   // A loss call inside a function is evaluated once per call of the function: keep the most informed evaluation.
   const byCall = new Map<PyNode, LossCallSite>();
   for (const site of sites) {
     if (frameworks && !frameworks.has(site.spec.framework)) continue;
+    const location = locate(site.call);
+    if (location.file !== undefined) continue;
     const options: Record<string, string> = {};
     for (const [name, argument] of site.options) if (argument.node) options[name] = textOf(argument.node);
     const converted: LossCallSite = {
       loss: site.spec.canonical,
       framework: site.spec.framework,
-      location: locate(site.call),
+      location,
       options,
-      inputFacts: site.input ? describeFacts(site.input.value) : [],
-      targetFacts: site.target ? describeFacts(site.target.value) : [],
+      inputFacts: site.input ? describe(site.input.value) : [],
+      targetFacts: site.target ? describe(site.target.value) : [],
     };
     if (site.lossObject && site.style !== 'function') converted.constructorLocation = locate(site.lossObject.node);
     if (site.input?.node) {
@@ -173,10 +293,19 @@ function toLossCallSites(sites: LossCallFacts[], locate: (node: PyNode) => Sourc
   return [...byCall.values()];
 }
 
-/** Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). */
-export async function createAnalyzer(): Promise<LossLensAnalyzer> {
+/** Imported modules' parses an analyzer keeps by default: in a project the same few are imported by most files. */
+const DEFAULT_MODULE_CACHE_CAPACITY = 128;
+
+/**
+ * Loads the parser once per process and returns the analyzer (each analyzer keeps its own parse cache). With
+ * `project`, imports of the project's modules are followed; their parses are kept in a second cache of
+ * `moduleCacheCapacity` entries, which programs are looked up in too (a file checked after being imported is parsed
+ * once) but never added to (memory stays bounded by the modules, however many programs are checked).
+ */
+export async function createAnalyzer(project?: { files: ProjectFiles; moduleCacheCapacity?: number }): Promise<LossLensAnalyzer> {
   const parser = await loadPythonParser();
-  return new LossLensAnalyzer(new ParseCache(parser));
+  const moduleCache = project && new ParseCache(parser, project.moduleCacheCapacity ?? DEFAULT_MODULE_CACHE_CAPACITY);
+  return new LossLensAnalyzer(new ParseCache(parser), project && moduleCache && { resolver: new ModuleResolver(project.files), importIndex: new ImportIndex(), moduleCache });
 }
 
 /**
@@ -201,3 +330,6 @@ export function applyTextEdits(text: string, edits: { range: Range; newText: str
 }
 
 export type { AnalysisOptions, AnalysisResult, Analyzer, Finding, ProgramSource } from './types';
+export type { ProjectFiles } from './modules';
+export { ImportIndex } from './cross-file-fixes';
+export { ModuleResolver } from './modules';

@@ -19,6 +19,11 @@ export interface Range {
 /** A place in a program: `cell` is the index into the notebook's `cells` array (markdown cells count); absent for a `.py` file. */
 export interface SourceLocation {
   cell?: number;
+  /**
+   * Another file of the project (absolute path, forward slashes) when the place is not in the analysed program: where an
+   * imported module applied the softmax that reaches a loss here. Absent for the program's own places.
+   */
+  file?: string;
   range: Range;
 }
 
@@ -88,6 +93,11 @@ export interface SourceCell {
 export interface ProgramSource {
   kind: 'file' | 'notebook';
   units: SourceCell[];
+  /**
+   * The program's file (absolute; forward slashes or the platform's). With it, and an analyzer that can read the project
+   * (`createAnalyzer({ files })`), imports of the project's own modules are followed (`modules.ts`).
+   */
+  path?: string;
 }
 
 export interface AnalysisOptions {
@@ -133,6 +143,15 @@ export interface AnalysisResult {
   truncated: boolean;
   /** Units that did not parse cleanly (the rest of the program is still analysed). */
   parseErrors: SourceLocation[];
+  /** The project files (absolute, forward slashes) whose top level this analysis evaluated: it is stale when one changes. */
+  modules?: string[];
+  /** What limited the analysis short of a time-budget stop: imports not followed past a bound. */
+  notes?: AnalysisNote[];
+}
+
+export interface AnalysisNote {
+  kind: 'imports-limited';
+  message: string;
 }
 
 /** One entry of the rule registry (`server/src/rules/index.ts`): the catalogue row, as data. */

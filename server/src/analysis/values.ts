@@ -1,5 +1,6 @@
 import type { Framework } from './types';
 import type { PyNode } from '../parse/tree';
+import type { ResolvedModule } from './modules';
 
 /**
  * The value lattice. Every expression evaluates to a `Value`; tensors carry independent facts, each with the
@@ -208,8 +209,37 @@ export interface DictValue {
   entries: Map<string, Value>;
 }
 
+/**
+ * A module of the project reached through an import (`modules.ts` resolved it). Its top level is evaluated once per
+ * analysis, on the first read of one of its names; `globals` holds its module scope from then on.
+ */
+export interface ProjectModule {
+  resolved: ResolvedModule;
+  /** `evaluating` while its top level runs (an import cycle then sees the names bound so far); `failed`: unreadable, a syntax error or a bound hit. */
+  state: 'pending' | 'evaluating' | 'done' | 'failed';
+  globals?: Scope;
+}
+
+/** `import model` / `import pkg.sub as m`: attribute reads look into the module's top level, then its submodules. */
+export interface ModuleValue {
+  kind: 'module';
+  module: ProjectModule;
+}
+
+/**
+ * `from model import Net` as bound by the import, before `Net` is read: the name lookup replaces it by the module's
+ * value of `Net` (evaluating the module's top level on first use), so an imported module nobody reads costs nothing.
+ */
+export interface ImportedNameValue {
+  kind: 'imported-name';
+  module: ProjectModule;
+  name: string;
+}
+
 export type Value =
   | UnknownValue
+  | ModuleValue
+  | ImportedNameValue
   | DictValue
   | IterableValue
   | TensorValue
@@ -362,6 +392,7 @@ export function mergeValues(a: Value, b: Value): Value {
   if (a.kind === 'loss' && b.kind === 'loss' && a.node === b.node) return a;
   if ((a.kind === 'function' || a.kind === 'class' || a.kind === 'layer') && (b.kind === a.kind) && a.node === (b as typeof a).node) return a;
   if (a.kind === 'instance' && b.kind === 'instance' && a.cls === b.cls) return a;
+  if (a.kind === 'module' && b.kind === 'module' && a.module === b.module) return a;
   const models = modelOptions(a, b);
   if (models) return models;
   // A tensor whose facts are all unknown still says "tensor"; unknown otherwise.

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createAnalyzer } from '../analysis/index';
 import type { AnalysisOptions, AnalysisResult, ProgramSource } from '../analysis/types';
+import { DiskProjectFiles } from '../workspace/disk-files';
 
 /**
  * The engine in a worker thread (bundled as `server/out/analysis-worker.js`), so that the CLI can stop an analysis
@@ -12,17 +13,27 @@ export interface AnalysisRequest {
   id: number;
   source: ProgramSource;
   options: AnalysisOptions;
+  /** Files rewritten since the previous request (modules `fix` edited): read again. */
+  rewritten?: string[];
 }
 
 export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string };
 
+/**
+ * Imported modules kept parsed by the worker: in a project most files import the same few, and a folder's files
+ * import their neighbours, checked soon after (a file parsed as a module is not parsed again as a program).
+ */
+const MODULE_CACHE_CAPACITY = 256;
+
 const port = parentPort;
 if (port) {
-  const analyzerReady = createAnalyzer();
+  const files = new DiskProjectFiles();
+  const analyzerReady = createAnalyzer({ files, moduleCacheCapacity: MODULE_CACHE_CAPACITY });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {
       const analyzer = await analyzerReady;
+      for (const file of request.rewritten ?? []) files.forget(file);
       reply = { id: request.id, result: analyzer.analyze(request.source, request.options) };
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };

@@ -20,6 +20,8 @@ export interface FixOutcome {
 }
 
 interface OffsetEdit {
+  /** Another file of the project (an imported module), for fixes that edit where the activation was applied. */
+  file?: string;
   cell: number | undefined;
   start: number;
   end: number;
@@ -29,18 +31,41 @@ interface OffsetEdit {
 /** The engine, possibly in another thread (`IsolatedAnalyzer`). */
 export type AnalyzeFunction = (source: ProgramSource, options: AnalysisOptions) => Promise<AnalysisResult>;
 
-export async function fixProgram(analyze: AnalyzeFunction, original: ProgramFile, options: AnalysisOptions): Promise<FixOutcome> {
+/** The project's other files, for fixes whose edits reach into an imported module; `write` throws when it cannot. */
+export interface ModuleFiles {
+  read(file: string): string | undefined;
+  write(file: string, text: string): void;
+}
+
+export async function fixProgram(
+  analyze: AnalyzeFunction,
+  original: ProgramFile,
+  options: AnalysisOptions,
+  fsPath?: string,
+  modules?: ModuleFiles,
+): Promise<FixOutcome> {
   let program = original;
-  let result = await analyze(programSourceOf(program), options);
+  let result = await analyze(programSourceOf(program, fsPath), options);
   let fixed = 0;
   for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
-    const { edits, count } = chooseNonOverlappingFixes(program, result.findings);
+    const moduleTexts = new Map<string, string | undefined>();
+    const readModule = (file: string) => {
+      if (!moduleTexts.has(file)) moduleTexts.set(file, modules?.read(file));
+      return moduleTexts.get(file);
+    };
+    const { edits, count } = chooseNonOverlappingFixes(program, result.findings, readModule);
     if (count === 0) break;
-    const next = programWithEdits(program, edits);
-    if (next.text === program.text) break;
+    const own = edits.filter((edit) => edit.file === undefined);
+    const next = own.length > 0 ? programWithEdits(program, own) : program;
+    const moduleEdits = edits.filter((edit) => edit.file !== undefined);
+    // The modules first: if one cannot be written, the program keeps its text too (a fix is all or nothing).
+    for (const file of new Set(moduleEdits.map((edit) => edit.file!))) {
+      modules!.write(file, applyOffsetEdits(readModule(file)!, moduleEdits.filter((edit) => edit.file === file)));
+    }
+    if (next.text === program.text && moduleEdits.length === 0) break;
     program = next;
     fixed += count;
-    result = await analyze(programSourceOf(program), options);
+    result = await analyze(programSourceOf(program, fsPath), options);
   }
   return { program, result, fixed };
 }
@@ -50,7 +75,7 @@ export async function fixProgram(analyze: AnalyzeFunction, original: ProgramFile
  * already kept; a fix is all or nothing. Findings that share one fix (one softmax feeding two losses) count
  * as fixed by it without applying it twice.
  */
-function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Finding[]): { edits: OffsetEdit[]; count: number } {
+function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Finding[], readModule: (file: string) => string | undefined): { edits: OffsetEdit[]; count: number } {
   const kept: OffsetEdit[] = [];
   const keptFixes = new Set<string>();
   let count = 0;
@@ -61,7 +86,7 @@ function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Find
       count++;
       continue;
     }
-    const edits = finding.fix.edits.map((edit) => toOffsetEdit(program, edit));
+    const edits = finding.fix.edits.map((edit) => toOffsetEdit(program, edit, readModule));
     if (edits.some((edit) => edit === undefined)) continue;
     const candidate = edits as OffsetEdit[];
     const clashes = candidate.some((edit, i) => kept.some((other) => overlaps(edit, other)) || candidate.slice(0, i).some((other) => overlaps(edit, other)));
@@ -73,17 +98,18 @@ function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Find
   return { edits: kept, count };
 }
 
-function toOffsetEdit(program: ProgramFile, edit: TextEdit): OffsetEdit | undefined {
-  const text = program.units.get(edit.location.cell);
+function toOffsetEdit(program: ProgramFile, edit: TextEdit, readModule: (file: string) => string | undefined): OffsetEdit | undefined {
+  const file = edit.location.file;
+  const text = file === undefined ? program.units.get(edit.location.cell) : readModule(file);
   if (text === undefined) return undefined;
   const start = offsetAt(text, edit.location.range.start);
   const end = offsetAt(text, edit.location.range.end);
   if (start === undefined || end === undefined || end < start) return undefined;
-  return { cell: edit.location.cell, start, end, newText: edit.newText };
+  return { ...(file === undefined ? {} : { file }), cell: edit.location.cell, start, end, newText: edit.newText };
 }
 
 function overlaps(a: OffsetEdit, b: OffsetEdit): boolean {
-  if (a.cell !== b.cell) return false;
+  if (a.file !== b.file || a.cell !== b.cell) return false;
   if (a.start === b.start) return true; // two inserts (or replacements) at one place: their order would be arbitrary
   return a.start < b.end && b.start < a.end;
 }
@@ -101,13 +127,16 @@ export function offsetAt(text: string, position: Position): number | undefined {
   return offset > (lineEnd < 0 ? text.length : lineEnd) ? undefined : offset;
 }
 
+/** Non-overlapping edits of one text, applied from the end so that earlier offsets stay valid. */
+function applyOffsetEdits(text: string, edits: readonly OffsetEdit[]): string {
+  for (const edit of [...edits].sort((a, b) => b.start - a.start)) text = text.slice(0, edit.start) + edit.newText + text.slice(edit.end);
+  return text;
+}
+
 function programWithEdits(program: ProgramFile, edits: readonly OffsetEdit[]): ProgramFile {
   const newUnitTexts = new Map<number | undefined, string>();
   for (const cell of new Set(edits.map((edit) => edit.cell))) {
-    const unitEdits = edits.filter((edit) => edit.cell === cell).sort((a, b) => b.start - a.start);
-    let text = program.units.get(cell)!;
-    for (const edit of unitEdits) text = text.slice(0, edit.start) + edit.newText + text.slice(edit.end);
-    newUnitTexts.set(cell, text);
+    newUnitTexts.set(cell, applyOffsetEdits(program.units.get(cell)!, edits.filter((edit) => edit.cell === cell)));
   }
   const text =
     program.kind === 'file'

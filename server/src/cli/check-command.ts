@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AnalysisOptions, RuleInfo } from '../analysis/types';
 import { RULES } from '../rules/index';
 import { collectFiles, describeFsError } from '../workspace/collect-files';
-import { AnalyzeFunction, fixProgram } from './apply-fixes';
+import { AnalyzeFunction, fixProgram, ModuleFiles } from './apply-fixes';
 import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
 import { formatSarif } from './format-sarif';
 import { formatText } from './format-text';
@@ -41,6 +41,9 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
 
   const { files, problems } = collectFiles(options.paths);
   const captureFolders: CapturesFolderCache = new Map();
+  // Places in imported modules: the module's path as found under the given paths, else relative to the working directory.
+  const displayPaths = new Map(files.map((file) => [path.resolve(file.fsPath), file.displayPath]));
+  const displayPathOf = (file: string) => displayPaths.get(path.resolve(file)) ?? path.relative(process.cwd(), file);
   report.errors.push(...problems.map((problem) => ({ path: problem.displayPath, message: problem.message })));
   for (const file of files) {
     const program = readProgramFile(file.fsPath);
@@ -49,10 +52,10 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
       continue;
     }
     try {
-      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report);
+      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf, (module) => analyzer.fileRewritten(module));
       else {
-        const result = await analyze(programSourceOf(program), analysisOptions);
-        addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS);
+        const result = await analyze(programSourceOf(program, file.fsPath), analysisOptions);
+        addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS, displayPathOf);
       }
       report.checked++;
     } catch (error) {
@@ -73,12 +76,43 @@ async function fixFile(
   program: ProgramFile,
   options: AnalysisOptions,
   report: CheckReport,
+  displayPathOf: (file: string) => string,
+  moduleRewritten: (file: string) => void,
 ): Promise<void> {
-  const outcome = await fixProgram(analyze, program, options);
+  // Fixes that edit an imported module (cross-file-fixes.ts decided they are safe): its byte order mark is kept.
+  const withByteOrderMark = new Set<string>();
+  const modules: ModuleFiles = {
+    read: (file) => {
+      try {
+        const text = fs.readFileSync(file, 'utf8');
+        if (text.charCodeAt(0) !== 0xfeff) return text;
+        withByteOrderMark.add(file);
+        return text.slice(1);
+      } catch {
+        return undefined;
+      }
+    },
+    write: (file, text) => {
+      try {
+        writeFileAtomically(file, (withByteOrderMark.has(file) ? '\ufeff' : '') + text);
+        moduleRewritten(file);
+      } catch (error) {
+        throw new ModuleWriteError(`could not write the fixed module ${displayPathOf(file)}: ${describeFsError(error)}`);
+      }
+    },
+  };
+  let outcome: Awaited<ReturnType<typeof fixProgram>>;
+  try {
+    outcome = await fixProgram(analyze, program, options, fsPath, modules);
+  } catch (error) {
+    if (!(error instanceof ModuleWriteError)) throw error;
+    report.errors.push({ path: displayPath, message: error.message });
+    return;
+  }
   if (outcome.fixed > 0 && !program.isValidUtf8) {
     // Rewriting would replace the bytes that are not UTF-8 with U+FFFD: report instead of damaging the file.
     report.notes.push({ path: displayPath, kind: 'not-fixed', message: 'not valid UTF-8: fixes were not applied' });
-    addAnalysis(report, displayPath, await analyze(programSourceOf(program), options), CLI_TIME_BUDGET_MS);
+    addAnalysis(report, displayPath, await analyze(programSourceOf(program, fsPath), options), CLI_TIME_BUDGET_MS, displayPathOf);
     return;
   }
   if (outcome.program.text !== program.text) {
@@ -90,8 +124,10 @@ async function fixFile(
     }
   }
   report.fixed = (report.fixed ?? 0) + outcome.fixed;
-  addAnalysis(report, displayPath, outcome.result, CLI_TIME_BUDGET_MS);
+  addAnalysis(report, displayPath, outcome.result, CLI_TIME_BUDGET_MS, displayPathOf);
 }
+
+class ModuleWriteError extends Error {}
 
 /** Writes next to the file and renames over it, so that a crash or a full disk never leaves a half-written file. */
 function writeFileAtomically(fsPath: string, text: string): void {

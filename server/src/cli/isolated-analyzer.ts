@@ -24,12 +24,15 @@ export class AnalysisTimeoutError extends Error {}
 export class IsolatedAnalyzer {
   private worker: Worker | undefined;
   private nextId = 0;
+  /** Files written since the last request, which the worker must read again. */
+  private rewritten: string[] = [];
 
   constructor(private readonly hardTimeoutMs: number) {}
 
   analyze(source: ProgramSource, options: AnalysisOptions): Promise<AnalysisResult> {
     const worker = (this.worker ??= startWorker());
-    const request: AnalysisRequest = { id: this.nextId++, source, options };
+    const request: AnalysisRequest = { id: this.nextId++, source, options, rewritten: this.rewritten };
+    this.rewritten = [];
     return new Promise<AnalysisResult>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -64,6 +67,11 @@ export class IsolatedAnalyzer {
       worker.on('exit', onExit);
       worker.postMessage(request);
     });
+  }
+
+  /** A file of the project was rewritten (a module `fix` edited): the worker reads it again. */
+  fileRewritten(path: string): void {
+    this.rewritten.push(path);
   }
 
   async close(): Promise<void> {

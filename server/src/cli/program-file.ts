@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { ProgramSource } from '../analysis/types';
 import { analysisUnitsOf, Notebook, NotebookFormatError, parseNotebook } from '../notebook/ipynb';
 import { describeFsError } from '../workspace/collect-files';
@@ -64,8 +65,11 @@ export function programFileFromText(
   return { kind, text, units, hasByteOrderMark, isValidUtf8 };
 }
 
-export function programSourceOf(file: ProgramFile): ProgramSource {
-  return { kind: file.kind, units: [...file.units].map(([cell, text]) => (cell === undefined ? { text } : { cell, text })) };
+/** The engine's input; with `fsPath`, the imports of the project's modules beside it are followed. */
+export function programSourceOf(file: ProgramFile, fsPath?: string): ProgramSource {
+  const source: ProgramSource = { kind: file.kind, units: [...file.units].map(([cell, text]) => (cell === undefined ? { text } : { cell, text })) };
+  if (fsPath !== undefined) source.path = path.resolve(fsPath);
+  return source;
 }
 
 export function isReadFailure(value: ProgramFile | ReadFailure): value is ReadFailure {

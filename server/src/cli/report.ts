@@ -45,7 +45,7 @@ export interface CliError {
  */
 export interface CliNote extends Partial<CliLocation> {
   path: string;
-  kind: 'syntax-error' | 'truncated' | 'not-fixed' | 'capture';
+  kind: 'syntax-error' | 'truncated' | 'not-fixed' | 'capture' | 'imports-limited';
   message: string;
 }
 
@@ -63,9 +63,12 @@ export function emptyReport(): CheckReport {
   return { version: 1, checked: 0, errors: [], diagnostics: [], notes: [] };
 }
 
-function cliLocation(path: string, location: SourceLocation): CliLocation {
+/** How a place in another file of the project (an imported module) is named in the report. */
+export type DisplayPathOf = (file: string) => string;
+
+function cliLocation(path: string, location: SourceLocation, displayPathOf?: DisplayPathOf): CliLocation {
   return {
-    path,
+    path: location.file !== undefined && displayPathOf ? displayPathOf(location.file) : (location.file ?? path),
     ...(location.cell === undefined ? {} : { cell: location.cell }),
     ...oneBased(location.range),
   };
@@ -80,19 +83,19 @@ function oneBased(range: Range): Omit<CliLocation, 'path' | 'cell'> {
   };
 }
 
-function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
+function cliDiagnostic(path: string, finding: Finding, displayPathOf?: DisplayPathOf): CliDiagnostic {
   const diagnostic: CliDiagnostic = {
-    ...cliLocation(path, finding.location),
+    ...cliLocation(path, finding.location, displayPathOf),
     rule: finding.rule,
     severity: finding.severity,
     message: finding.message,
-    related: finding.related.map((related) => ({ ...cliLocation(path, related.location), message: related.message })),
+    related: finding.related.map((related) => ({ ...cliLocation(path, related.location, displayPathOf), message: related.message })),
     source: finding.source ?? 'static',
   };
   if (finding.fix) {
     diagnostic.fix = {
       title: finding.fix.title,
-      edits: finding.fix.edits.map((edit) => ({ ...cliLocation(path, edit.location), newText: edit.newText })),
+      edits: finding.fix.edits.map((edit) => ({ ...cliLocation(path, edit.location, displayPathOf), newText: edit.newText })),
     };
   }
   if (finding.confirmation) {
@@ -103,8 +106,8 @@ function cliDiagnostic(path: string, finding: Finding): CliDiagnostic {
 }
 
 /** Adds one file's analysis to the report: its findings in position order, and notes for what limited the analysis. */
-export function addAnalysis(report: CheckReport, path: string, result: AnalysisResult, timeBudgetMs: number): void {
-  const diagnostics = result.findings.map((finding) => cliDiagnostic(path, finding));
+export function addAnalysis(report: CheckReport, path: string, result: AnalysisResult, timeBudgetMs: number, displayPathOf?: DisplayPathOf): void {
+  const diagnostics = result.findings.map((finding) => cliDiagnostic(path, finding, displayPathOf));
   diagnostics.sort(comparePositions);
   report.diagnostics.push(...diagnostics);
   for (const parseError of result.parseErrors) {
@@ -114,6 +117,7 @@ export function addAnalysis(report: CheckReport, path: string, result: AnalysisR
       message: 'syntax error: the code that did not parse is not analysed',
     });
   }
+  for (const note of result.notes ?? []) report.notes.push({ path, kind: note.kind, message: note.message });
   if (result.truncated) {
     report.notes.push({
       path,

@@ -1,7 +1,11 @@
+import type { ProjectSources } from '../analysis/index';
 import type { Analyzer } from '../analysis/types';
 
-/** Makes an analyzer whose parse cache holds at most `cacheCapacity` parsed units. */
-export type AnalyzerFactory = (cacheCapacity: number) => Analyzer;
+/**
+ * Makes an analyzer whose parse cache holds at most `cacheCapacity` parsed units, reading imported modules through
+ * `project` (their parses are kept in one cache shared by every analyzer the factory makes).
+ */
+export type AnalyzerFactory = (cacheCapacity: number, project: ProjectSources) => Analyzer;
 
 /** Parsed units a target's cache keeps at least beyond its current ones (the previous version of the edited unit). */
 const SPARE_ENTRIES = 1;
@@ -16,7 +20,10 @@ const SPARE_ENTRIES = 1;
 export class TargetAnalyzers {
   private readonly byTarget = new Map<string, { analyzer: Analyzer; capacity: number }>();
 
-  constructor(private readonly factory: AnalyzerFactory) {}
+  constructor(
+    private readonly factory: AnalyzerFactory,
+    private readonly project: ProjectSources,
+  ) {}
 
   /** The analyzer for a target of `unitCount` units; remade (losing its cache) when the unit count outgrows or far undershoots it. */
   for(key: string, unitCount: number): Analyzer {
@@ -25,7 +32,7 @@ export class TargetAnalyzers {
     if (current && current.capacity >= needed && current.capacity <= 2 * needed) return current.analyzer;
     // A quarter of headroom, so that adding a few cells does not remake the cache each time.
     const capacity = needed + Math.floor(needed / 4);
-    const analyzer = this.factory(capacity);
+    const analyzer = this.factory(capacity, this.project);
     this.byTarget.set(key, { analyzer, capacity });
     return analyzer;
   }

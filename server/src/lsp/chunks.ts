@@ -130,6 +130,8 @@ export function chunkFile(text: string, options: ChunkingOptions = DEFAULT_CHUNK
 }
 
 function toFileLocation(location: SourceLocation, startLines: readonly number[]): SourceLocation {
+  // A place in an imported module is in that file's own lines.
+  if (location.file !== undefined) return location;
   const offset = startLines[location.cell ?? 0] ?? 0;
   const { start, end } = location.range;
   return { range: { start: { line: start.line + offset, character: start.character }, end: { line: end.line + offset, character: end.character } } };

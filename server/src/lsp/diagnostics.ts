@@ -3,6 +3,7 @@ import { Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location 
 import type { Finding, Range, Severity, SourceLocation } from '../analysis/types';
 import { DIAGNOSTIC_SOURCE } from '../protocol';
 import type { ProgramSnapshot } from './documentStore';
+import { uriOfFile } from './workspaceFiles';
 
 const SEVERITIES: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -28,8 +29,12 @@ export function findingFingerprint(rule: string, uri: string, range: Range): str
   return `${rule}|${uri}|${rangeKey(range)}`;
 }
 
-/** The document URI of a location in a snapshot's program (undefined when the cell index is out of range). */
+/**
+ * The document URI of a location in a snapshot's program (undefined when the cell index is out of range), or of the
+ * imported module it lies in.
+ */
 export function uriOfLocation(snapshot: ProgramSnapshot, location: SourceLocation): string | undefined {
+  if (location.file !== undefined) return uriOfFile(location.file);
   return snapshot.cellUris[location.cell ?? 0];
 }
 

@@ -2,6 +2,7 @@ import { Connection, NotebookCellKind, NotebookDocuments, TextDocuments } from '
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ProgramSource, SourceCell } from '../analysis/types';
 import { chunkFile } from './chunks';
+import { fileOfUri } from './workspaceFiles';
 
 /**
  * The open programs the server analyses. A program ("target") is either a Python text document or a
@@ -29,6 +30,12 @@ export interface ProgramSnapshot {
   documents: Map<string, TextDocument>;
   /** A file given to the engine in chunks: the file line where each chunk starts (see chunks.ts). */
   chunkStartLines?: number[];
+}
+
+/** A program saved as a file has a path: its imports of the project's modules are then followed. */
+function withPath(source: ProgramSource, uri: string): ProgramSource {
+  const path = fileOfUri(uri);
+  return path === undefined ? source : { ...source, path };
 }
 
 export class DocumentStore {
@@ -100,7 +107,7 @@ export class DocumentStore {
         kind: 'notebook',
         generation,
         version: notebook.version,
-        source: { kind: 'notebook', units },
+        source: withPath({ kind: 'notebook', units }, key),
         cellUris: notebook.cells.map((cell) => cell.document),
         documents,
       };
@@ -113,7 +120,7 @@ export class DocumentStore {
       kind: 'file',
       generation,
       version: document.version,
-      source: chunked.source,
+      source: withPath(chunked.source, key),
       cellUris: [key],
       documents: new Map([[key, document]]),
       chunkStartLines: chunked.startLines,

@@ -3,10 +3,14 @@ import {
   Connection,
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
+  DidChangeWatchedFilesParams,
+  FileChangeType,
   InitializeParams,
   InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
+import { ImportIndex } from '../analysis/cross-file-fixes';
+import { ModuleResolver } from '../analysis/modules';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { fileURLToPath } from 'node:url';
 import type { ComparisonCache, SavedCapture } from '../captures/confirm';
@@ -32,6 +36,7 @@ import { DocumentStore } from './documentStore';
 import { lossHover } from './hover';
 import { AnalysisScheduler } from './scheduler';
 import { parseSettings } from './settings';
+import { fileOfUri, WorkspaceFiles } from './workspaceFiles';
 
 const DEFAULT_DEBOUNCE_MS = 150;
 /** Past this an analysis stops and reports partial findings, so one pathological file cannot stall the server. */
@@ -54,6 +59,17 @@ interface TargetState extends AnalysedProgram {
   staticResult: AnalysisResult;
   /** What each URI of this target last received (serialised), for URIs whose last list was not empty. */
   published: Map<string, string>;
+  /** The project modules the analysis read (files): a change to one makes this analysis stale. */
+  modules: ReadonlySet<string>;
+}
+
+/** A capture's manifest (`.loss-lens/captures/<id>/manifest.json`), as `CAPTURE_MANIFEST_GLOB` watches. */
+function isCaptureManifest(uri: string): boolean {
+  return /\/\.loss-lens\/captures\/[^/]+\/manifest\.json$/.test(uri);
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((item) => b.has(item));
 }
 
 function errorText(error: unknown): string {
@@ -68,6 +84,13 @@ function errorText(error: unknown): string {
 export class LossLensSession {
   private readonly store = new DocumentStore();
   private readonly states = new Map<string, TargetState>();
+  /** The project's files for imports: open documents over the disk. */
+  private readonly files = new WorkspaceFiles(this.store.textDocuments);
+  /** Which workspace files import what, for the safety of fixes that edit another file. */
+  private readonly importIndex = new ImportIndex();
+  private readonly resolver = new ModuleResolver(this.files);
+  /** Targets whose text did not change but a module they import did: their latest analysis is not current. */
+  private readonly staleTargets = new Set<string>();
   private analyzers: TargetAnalyzers | undefined;
   private readonly scheduler = new AnalysisScheduler(DEFAULT_DEBOUNCE_MS, (key) => this.analyzeTarget(key), (key, error) => this.analysisFailed(key, error));
   private analysisOptions: AnalysisOptions = {};
@@ -94,6 +117,7 @@ export class LossLensSession {
     this.store.listen(connection);
     this.store.onDidChange((key) => this.scheduleAfterChange(key));
     this.store.onDidClose((key) => this.targetClosed(key));
+    connection.onDidChangeWatchedFiles((params) => this.guard('didChangeWatchedFiles', () => this.watchedFilesChanged(params), undefined));
 
     connection.onInitialize((params) => this.initialize(params));
     connection.onInitialized(() => void this.guardAsync('initialized', () => this.initialized(), undefined));
@@ -119,12 +143,6 @@ export class LossLensSession {
         this.capturesChanged((key) => key === params.uri);
       }, undefined),
     );
-    connection.onDidChangeWatchedFiles(() =>
-      this.guard('didChangeWatchedFiles', () => {
-        this.captureFolders = new Map();
-        this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file');
-      }, undefined),
-    );
     connection.listen();
   }
 
@@ -138,7 +156,7 @@ export class LossLensSession {
     this.canRegisterConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     this.canRegisterFileWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     try {
-      this.analyzers = new TargetAnalyzers(await this.options.loadEngine());
+      this.analyzers = new TargetAnalyzers(await this.options.loadEngine(), { resolver: this.resolver, importIndex: this.importIndex });
     } catch (error) {
       // Without the engine the server still answers (with no findings) so the editor is not left hanging.
       this.connection.console.error(`Loss Lens: the analysis engine failed to load: ${errorText(error)}`);
@@ -210,14 +228,64 @@ export class LossLensSession {
   private scheduleAfterChange(key: string): void {
     // A newly opened target is analysed at once; edits wait for the typing to pause.
     this.scheduler.schedule(key, !this.states.has(key));
+    // An open module's text replaces the disk's for the programs that import it (opened, edited, closed alike).
+    const file = fileOfUri(key);
+    if (file !== undefined) this.importIndex.forget(file);
+    this.scheduleDependents(file);
+  }
+
+  /** Re-analyses the open programs that read `file` as an imported module (after their debounce, like an edit). */
+  private scheduleDependents(file: string | undefined): void {
+    if (file === undefined) return;
+    for (const [key, state] of this.states) {
+      if (!state.modules.has(file)) continue;
+      this.staleTargets.add(key);
+      this.scheduler.schedule(key);
+    }
+  }
+
+  /** Python modules (the client's `**\/*.py` watcher) and capture manifests (registered in `initialized`) changed on disk. */
+  private watchedFilesChanged(params: DidChangeWatchedFilesParams): void {
+    if (params.changes.some((change) => isCaptureManifest(change.uri))) {
+      this.captureFolders = new Map();
+      this.capturesChanged((key) => this.states.get(key)?.snapshot.kind === 'file');
+    }
+    let resolutionMayChange = false;
+    for (const change of params.changes) {
+      const file = change.uri.endsWith('.py') ? fileOfUri(change.uri) : undefined;
+      if (file === undefined) continue;
+      if (change.type === FileChangeType.Changed) {
+        this.files.changed(file);
+        this.importIndex.forget(file);
+        this.scheduleDependents(file);
+      } else {
+        this.files.createdOrDeleted(file);
+        this.importIndex.clear();
+        this.resolver.clear();
+        resolutionMayChange = true;
+      }
+    }
+    // A created, deleted or renamed file can change what any import resolves to: every open program is analysed again.
+    if (!resolutionMayChange) return;
+    for (const key of this.store.keys()) {
+      this.staleTargets.add(key);
+      this.scheduler.schedule(key);
+    }
   }
 
   private targetClosed(key: string): void {
     this.scheduler.cancel(key);
     const state = this.states.get(key);
     this.states.delete(key);
+    this.staleTargets.delete(key);
     this.analyzers?.delete(key);
     this.notebookCaptures.delete(key);
+    this.files.documentClosed(key);
+    this.files.retainOnly(this.neededModules());
+    // Closed, the module's text is the disk's again for the programs that import it.
+    const file = fileOfUri(key);
+    if (file !== undefined) this.importIndex.forget(file);
+    this.scheduleDependents(file);
     for (const uri of state?.published.keys() ?? []) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.sendStatus({ state: 'ready', uri: key, findings: 0 });
   }
@@ -227,9 +295,9 @@ export class LossLensSession {
     const snapshot = this.store.snapshot(key);
     if (!snapshot) return undefined;
     const previous = this.states.get(key);
-    if (previous && previous.snapshot.generation === snapshot.generation && previous.settingsGeneration === this.settingsGeneration) {
-      return previous;
-    }
+    const current = previous && previous.snapshot.generation === snapshot.generation && previous.settingsGeneration === this.settingsGeneration;
+    if (current && !this.staleTargets.has(key)) return previous;
+    this.staleTargets.delete(key);
     this.sendStatus({ state: 'analysing', uri: key });
     const started = performance.now();
     let result: AnalysisResult;
@@ -243,9 +311,10 @@ export class LossLensSession {
       this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${failure}`);
       result = { findings: [], lossCalls: [], truncated: false, parseErrors: [] };
     }
-    const state: TargetState = { snapshot, result, staticResult: result, settingsGeneration: this.settingsGeneration, published: new Map() };
+    const state: TargetState = { snapshot, result, staticResult: result, settingsGeneration: this.settingsGeneration, published: new Map(), modules: new Set(result.modules) };
     this.publish(state, previous);
     this.states.set(key, state);
+    if (previous && !sameSet(previous.modules, state.modules)) this.files.retainOnly(this.neededModules());
     this.confirmWithCaptures(key, state);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (failure !== undefined) {
@@ -333,6 +402,13 @@ export class LossLensSession {
     if (this.captureWarnings.has(problem)) return;
     this.captureWarnings.add(problem);
     this.connection.console.warn(`Loss Lens: ${problem}`);
+  }
+
+  /** Every module some open program imports: the texts worth keeping. */
+  private neededModules(): Set<string> {
+    const needed = new Set<string>();
+    for (const state of this.states.values()) for (const file of state.modules) needed.add(file);
+    return needed;
   }
 
   private analysisFailed(key: string, error: unknown): void {

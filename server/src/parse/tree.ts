@@ -273,6 +273,17 @@ export class ParseCache {
    * The parsed unit for this text: from the cache unless `fresh` (a second cell with the same text needs its own
    * tree). Undefined when `deadline` (ms since the epoch) passed before parsing finished; such results are not cached.
    */
+  /** The cached tree of this text, if any (never parses); a hit counts as a use for recency. */
+  peek(text: string, kind: UnitKind): ParsedText | undefined {
+    const entries = this.entries[kind];
+    const cached = entries.get(text);
+    if (cached) {
+      entries.delete(text);
+      entries.set(text, cached);
+    }
+    return cached;
+  }
+
   get(text: string, kind: UnitKind, fresh = false, deadline = Infinity): ParsedText | undefined {
     const entries = this.entries[kind];
     if (!fresh) {

@@ -45,13 +45,28 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-/** The process entry: `bin/loss-lens.js` and `node server/out/cli.js` both call this. */
+/**
+ * The process entry: `bin/loss-lens.js` and `node server/out/cli.js` both call this.
+ *
+ * Writes to a pipe are asynchronous: `process.exit()` after the last write cuts the report off at what the reader
+ * had taken so far. So the status goes to `process.exitCode` and the process ends when its event loop does, after
+ * stdout and stderr have been drained; every command closes what it opened (workers, backends) for that.
+ */
 export function main(): void {
+  // A reader that goes away (`loss-lens check . | head`) is not an internal error: stop quietly, as other CLIs do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   runCli(process.argv.slice(2), processIO).then(
-    (code) => process.exit(code),
+    (code) => {
+      process.exitCode = code;
+    },
     (error: unknown) => {
       process.stderr.write(`loss-lens: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(2);
+      process.exitCode = 2;
     },
   );
 }

@@ -106,8 +106,8 @@ describe('loss-lens check on bad input', () => {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^no-cells\.ipynb: error: not a notebook: no "cells" array$/m);
     assert.match(run.stdout, /^string-source\.ipynb:cell 0:9:22: error softmax-before-cross-entropy /m);
-    assert.match(run.stdout, /^1 path could not be read \(listed on stderr\)\.$/m);
+    assert.match(run.stdout, /^1 path could not be read or analysed \(listed on stderr\)\.$/m);
     const onlyBroken = runCli(['check', 'no-cells.ipynb', 'r-kernel.ipynb'], { cwd: root });
-    assert.match(onlyBroken.stdout, /^No findings in the 1 file checked, but 1 path could not be read \(listed on stderr\)\.$/m);
+    assert.match(onlyBroken.stdout, /^No findings in the 1 file checked, but 1 path could not be read or analysed \(listed on stderr\)\.$/m);
   });
 });

@@ -97,6 +97,12 @@ describe('a large report through a slowly read pipe arrives whole', () => {
     assert.equal(JSON.parse(run.stdout).runs[0].results.length, FINDINGS);
   });
 
+  it('github annotations', async () => {
+    const run = await runThroughSlowPipe(['check', '--format', 'github', 'big.py'], root);
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout.split('\n').filter((line) => line.startsWith('::error file=big.py,')).length, FINDINGS);
+  });
+
   it('fix, JSON', async () => {
     const run = await runThroughSlowPipe(['fix', '--format', 'json', 'latin1.py'], root);
     assert.equal(run.status, 1, run.stderr);

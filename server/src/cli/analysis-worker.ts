@@ -1,5 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { createAnalyzer } from '../analysis/index';
+import { LossLensAnalyzer } from '../analysis/index';
+import { loadPythonParser } from '../parse/parser';
+import { ParseCache } from '../parse/tree';
 import type { AnalysisOptions, AnalysisResult, ProgramSource } from '../analysis/types';
 
 /**
@@ -18,12 +20,17 @@ export type AnalysisReply = { id: number; result: AnalysisResult } | { id: numbe
 
 const port = parentPort;
 if (port) {
-  const analyzerReady = createAnalyzer();
+  const engineReady = loadPythonParser().then((parser) => {
+    const parses = new ParseCache(parser);
+    return { parses, analyzer: new LossLensAnalyzer(parses) };
+  });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {
-      const analyzer = await analyzerReady;
+      const { parses, analyzer } = await engineReady;
       reply = { id: request.id, result: analyzer.analyze(request.source, request.options) };
+      // Keep only this program's trees: the next request is the next round of `fix` on it, or another file.
+      parses.dropUnused();
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }

@@ -262,6 +262,8 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
  */
 export class ParseCache {
   private entries = new Map<string, ParsedText>();
+  /** Texts asked for since the last `dropUnused`. */
+  private used = new Set<string>();
   /** Number of actual parses, for tests of the cache. */
   parses = 0;
 
@@ -277,6 +279,7 @@ export class ParseCache {
   get(text: string, fresh = false, deadline = Infinity): ParsedText | undefined {
     if (!fresh) {
       const cached = this.entries.get(text);
+      this.used.add(text);
       if (cached) {
         // Refresh recency: Map keeps insertion order.
         this.entries.delete(text);
@@ -293,5 +296,15 @@ export class ParseCache {
       if (oldest !== undefined) this.entries.delete(oldest);
     }
     return parsed;
+  }
+
+  /**
+   * Drops every tree not asked for since the last call. The CLI calls it after each analysis: a single pass over a
+   * repository never sees a file's text again, so it keeps only the program just analysed (the next round of `fix`
+   * re-analyses it with most units unchanged), and memory stays flat however many files are checked.
+   */
+  dropUnused(): void {
+    for (const text of this.entries.keys()) if (!this.used.has(text)) this.entries.delete(text);
+    this.used.clear();
   }
 }

@@ -16,7 +16,7 @@ export function formatGithub(report: CheckReport, command: 'check' | 'fix'): str
   const lines: string[] = [];
   for (const diagnostic of report.diagnostics) {
     const inCell = diagnostic.cell !== undefined;
-    const properties: [string, string | number][] = [['file', diagnostic.path]];
+    const properties: [string, string | number][] = [['file', repositoryPath(diagnostic.path)]];
     if (!inCell) {
       properties.push(['line', diagnostic.line], ['col', diagnostic.column], ['endLine', diagnostic.endLine], ['endColumn', diagnostic.endColumn]);
     }
@@ -25,15 +25,20 @@ export function formatGithub(report: CheckReport, command: 'check' | 'fix'): str
     lines.push(workflowCommand(COMMAND[diagnostic.severity], properties, `${place}${diagnostic.message}`));
   }
   for (const note of report.notes) {
-    const properties: [string, string | number][] = [['file', note.path]];
+    const properties: [string, string | number][] = [['file', repositoryPath(note.path)]];
     if (note.line !== undefined && note.cell === undefined) properties.push(['line', note.line], ['col', note.column ?? 1]);
     properties.push(['title', `loss-lens (${note.kind})`]);
     const place = note.cell === undefined ? '' : `cell ${note.cell}, line ${note.line}, column ${note.column}: `;
     lines.push(workflowCommand('warning', properties, `${place}${note.message}`));
   }
-  for (const error of report.errors) lines.push(workflowCommand('error', [['file', error.path], ['title', 'loss-lens']], error.message));
+  for (const error of report.errors) lines.push(workflowCommand('error', [['file', repositoryPath(error.path)], ['title', 'loss-lens']], error.message));
   lines.push(...summaryLines(report, command));
   return `${lines.join('\n')}\n`;
+}
+
+/** The runner matches `file` against the checkout's paths: `./src/a.py` (from `check .`) must read `src/a.py`. */
+function repositoryPath(displayPath: string): string {
+  return displayPath.replace(/^(\.\/)+/, '');
 }
 
 /** `::name key=value,...::message`, escaped as the runner unescapes them (actions/toolkit's command.ts). */

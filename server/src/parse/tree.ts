@@ -102,13 +102,17 @@ function isNamedNode(node: PyNode): boolean {
   return node.named;
 }
 
-/** A tree with MISSING tokens but no ERROR node: find the missing tokens (rare, only for broken code). */
-function missingNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
+/**
+ * A tree with errors that the walk did not keep: MISSING tokens, or an ERROR inside a node kept as a leaf (an f-string's
+ * `{x!}`). The first one, so that the error is reported where it is rather than at the start of the unit.
+ */
+function hiddenErrorNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
   const found: PyNode[] = [];
   const cursor = tree.walk();
   let more = cursor.gotoFirstChild();
   while (more && found.length === 0) {
-    if (cursor.nodeIsMissing) found.push({ type: 'MISSING', named: false, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: root, unit });
+    const type = cursor.nodeIsMissing ? 'MISSING' : cursor.nodeType === 'ERROR' ? 'ERROR' : undefined;
+    if (type) found.push({ type, named: false, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: root, unit });
     if (cursor.gotoFirstChild()) continue;
     while (!(more = cursor.gotoNextSibling()) && cursor.gotoParent());
   }
@@ -249,7 +253,7 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
     } finally {
       cursor.delete();
     }
-    if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...missingNodes(tree, unit, unit.root));
+    if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...hiddenErrorNodes(tree, unit, unit.root));
     return unit;
   } finally {
     tree.delete();

@@ -3,7 +3,10 @@
  * process with `--jobs 1` and with the default (the machine's available parallelism), and the peak memory of the
  * same run on 100 of those files.
  *
- *   npx tsx bench/cli-scale-bench.ts [--files 1200] [--small 100] [--lines 600]
+ *   npx tsx bench/cli-scale-bench.ts [--files 1200] [--small 100] [--lines 600] [--baseline OTHER/bin/loss-lens.js]
+ *
+ * `--baseline` also measures another build of the CLI (another checkout's) on the same files with its defaults: the
+ * before/after of a change.
  *
  * Goals (issue 10): speed-up of the default over `--jobs 1` at least 0.75 x the available parallelism; peak RSS for
  * 1,200 files at most 1.5x that for 100. Each figure is a ratio to a reference measured in the same run, so that
@@ -16,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..');
-const cli = path.join(repoRoot, 'bin', 'loss-lens.js');
+const thisCli = path.join(repoRoot, 'bin', 'loss-lens.js');
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -86,7 +89,7 @@ interface Run {
   report: string;
 }
 
-function check(target: string, extra: string[]): Run {
+function check(target: string, extra: string[], cli = thisCli): Run {
   const rssFile = path.join(os.tmpdir(), `loss-lens-bench-rss-${process.pid}`);
   const preload = path.join(os.tmpdir(), `loss-lens-bench-preload-${process.pid}.js`);
   fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
@@ -130,6 +133,15 @@ function main(): void {
     console.log(`  ${small} files (default) ${(few.wallMs / 1000).toFixed(1)} s, peak RSS ${few.peakRssMb.toFixed(0)} MB`);
     console.log(`speed-up ${speedUp.toFixed(2)}x on ${cores} cores (goal >= ${(0.75 * cores).toFixed(2)}): ${speedUp >= 0.75 * cores ? 'met' : 'NOT met'}`);
     console.log(`peak RSS ${files} / ${small} files: ${memoryRatio.toFixed(2)}x (goal <= 1.5): ${memoryRatio <= 1.5 ? 'met' : 'NOT met'}`);
+    const baselineFlag = process.argv.indexOf('--baseline');
+    if (baselineFlag >= 0) {
+      const baselineCli = path.resolve(process.argv[baselineFlag + 1]);
+      const before = check(large, [], baselineCli);
+      const beforeSmall = check(smallRoot, [], baselineCli);
+      console.log(`baseline ${baselineCli}:`);
+      console.log(`  ${files} files ${(before.wallMs / 1000).toFixed(1)} s, peak RSS ${before.peakRssMb.toFixed(0)} MB; ${small} files peak RSS ${beforeSmall.peakRssMb.toFixed(0)} MB (${(before.peakRssMb / beforeSmall.peakRssMb).toFixed(2)}x)`);
+      console.log(`  this build against the baseline on ${files} files: ${(before.wallMs / all.wallMs).toFixed(2)}x as fast, ${(all.peakRssMb / before.peakRssMb).toFixed(2)}x the peak RSS`);
+    }
     console.log(`load average after: ${os.loadavg()[0].toFixed(2)}`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeNpy } from '../../server/src/tensors/npy';
-import { ensureBuilt, makeTree, removeTree, repoRoot } from './cli-harness';
+import { ensureBuilt, makeTree, removeTree, repoRoot, runCli } from './cli-harness';
 
 /**
  * The report must arrive whole through a pipe that its reader drains slowly: a process that exits before stdout is
@@ -109,6 +109,16 @@ describe('a large report through a slowly read pipe arrives whole', () => {
     const report = JSON.parse(run.stdout);
     assert.equal(report.diagnostics.length, FINDINGS);
     assert.equal(report.notes[0].kind, 'not-fixed');
+  });
+
+  it('exits once the report is drained even when something leaves a handle open (a backend, a timer)', () => {
+    const preload = path.join(root, 'keep-alive.js');
+    fs.writeFileSync(preload, 'setInterval(() => {}, 1000);\n');
+    const started = Date.now();
+    const run = runCli(['check', '--format', 'json', 'big.py'], { cwd: root, env: { NODE_OPTIONS: `--require ${preload}` }, timeoutMs: 60_000 });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(JSON.parse(run.stdout).diagnostics.length, FINDINGS);
+    assert.ok(Date.now() - started < 30_000);
   });
 
   it('loss with --reduction none, JSON', async () => {

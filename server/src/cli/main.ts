@@ -50,7 +50,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
  *
  * Writes to a pipe are asynchronous: `process.exit()` after the last write cuts the report off at what the reader
  * had taken so far. So the status goes to `process.exitCode` and the process ends when its event loop does, after
- * stdout and stderr have been drained; every command closes what it opened (workers, backends) for that.
+ * stdout and stderr have been drained; every command closes what it opened (workers, backends) for that. Should a
+ * library leave a handle open all the same, the process exits a second after both streams are drained.
  */
 export function main(): void {
   // A reader that goes away (`loss-lens check . | head`) is not an internal error: stop quietly, as other CLIs do.
@@ -61,14 +62,33 @@ export function main(): void {
     });
   }
   runCli(process.argv.slice(2), processIO).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exitWhenDrained(code),
     (error: unknown) => {
       process.stderr.write(`loss-lens: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exitCode = 2;
+      exitWhenDrained(2);
     },
   );
+}
+
+function exitWhenDrained(code: number): void {
+  process.exitCode = code;
+  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => {
+    // Unreferenced: it never keeps the process alive, it only ends one that something else keeps alive.
+    setTimeout(() => process.exit(code), LINGERING_HANDLE_GRACE_MS).unref();
+  });
+}
+
+const LINGERING_HANDLE_GRACE_MS = 1000;
+
+/**
+ * Resolves once everything written to `stream` has been handed to the operating system ('drain' is not enough: it is
+ * emitted only after a write that filled the buffer). The timers are unreferenced, like the exit's.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (stream.writableLength === 0 ? resolve() : setTimeout(check, 50).unref());
+    check();
+  });
 }
 
 if (require.main === module) main();

@@ -48,7 +48,7 @@ export function summaryLines(report: CheckReport, command: 'check' | 'fix'): str
   if (report.fixed !== undefined && report.fixed > 0) lines.push(`Fixed ${plural(report.fixed, 'finding')}.`);
   const partly = partlyAnalysedFiles(report);
   lines.push(countLine(report, partly.length));
-  if (report.diagnostics.length > 0 && report.errors.length > 0) lines.push(`${plural(report.errors.length, 'path')} could not be read or analysed (listed on stderr).`);
+  if (report.diagnostics.length > 0 && report.errors.length > 0) lines.push(`${notCheckedPaths(report)}.`);
   if (partly.length > 0) lines.push(partlyAnalysedLine(partly));
   const fixable = report.diagnostics.filter((diagnostic) => diagnostic.fix).length;
   if (command === 'check' && fixable > 0) lines.push(`${fixable} fixable with \`loss-lens fix\`.`);
@@ -66,19 +66,27 @@ function countLine(report: CheckReport, partlyAnalysed: number): string {
     return `Found ${plural(diagnostics.length, 'finding')} (${bySeverity.join(', ')}) in ${plural(files, 'file')}.`;
   }
   if (report.errors.length > 0) {
-    return `No findings in the ${plural(report.checked, 'file')} checked, but ${plural(report.errors.length, 'path')} could not be read or analysed (listed on stderr).`;
+    return `No findings in the ${plural(report.checked, 'file')} checked, but ${notCheckedPaths(report)}.`;
   }
   if (partlyAnalysed > 0) return `No findings in the ${plural(report.checked, 'file')} checked, but not all of the code was analysed.`;
   return 'All checks passed.';
 }
 
-/** At most this many files are named in the summary; the notes on stderr list them all. */
-const NAMED_PARTLY_ANALYSED = 10;
+/** At most this many files are named in a summary line; stderr lists them all. */
+const NAMED_FILES = 10;
+
+/** `2 paths could not be read or analysed (listed on stderr): a.py, b.ipynb` (a worker stopped at its deadline too). */
+function notCheckedPaths(report: CheckReport): string {
+  const paths = [...new Set(report.errors.map((error) => error.path))];
+  const named = paths.slice(0, NAMED_FILES);
+  if (paths.length > NAMED_FILES) named.push(`and ${paths.length - NAMED_FILES} more`);
+  return `${plural(report.errors.length, 'path')} could not be read or analysed (listed on stderr): ${named.join(', ')}`;
+}
 
 /** `2 files were only partly analysed, findings there may be missing: a.py (syntax error at line 12), b.py (time budget).` */
 function partlyAnalysedLine(files: PartlyAnalysed[]): string {
-  const named = files.slice(0, NAMED_PARTLY_ANALYSED).map((file) => `${file.path} (${file.reasons.join(', ')})`);
-  if (files.length > NAMED_PARTLY_ANALYSED) named.push(`and ${files.length - NAMED_PARTLY_ANALYSED} more (notes on stderr)`);
+  const named = files.slice(0, NAMED_FILES).map((file) => `${file.path} (${file.reasons.join(', ')})`);
+  if (files.length > NAMED_FILES) named.push(`and ${files.length - NAMED_FILES} more (notes on stderr)`);
   const what = files.length === 1 ? '1 file was only partly analysed' : `${files.length} files were only partly analysed`;
   return `${what}, findings there may be missing: ${named.join(', ')}.`;
 }

@@ -97,7 +97,7 @@ interface PartlyAnalysed {
 }
 
 /** Files with a syntax error (first one: its place) or an analysis cut short by the time budget, in report order. */
-export function partlyAnalysedFiles(report: CheckReport): PartlyAnalysed[] {
+function partlyAnalysedFiles(report: CheckReport): PartlyAnalysed[] {
   const byPath = new Map<string, PartlyAnalysed>();
   for (const note of report.notes) {
     if (note.kind !== 'syntax-error' && note.kind !== 'truncated') continue;

@@ -266,8 +266,9 @@ function convert(parser: Parser, text: string, deadline: number): ParsedText | u
  */
 export class ParseCache {
   private entries = new Map<string, ParsedText>();
-  /** Texts asked for since the last `dropUnused`. */
-  private used = new Set<string>();
+  /** The `dropUnused` period in which each tree was last asked for (weak: it holds neither trees nor texts). */
+  private lastUsed = new WeakMap<ParsedText, number>();
+  private period = 0;
   /** Number of actual parses, for tests of the cache. */
   parses = 0;
 
@@ -283,8 +284,8 @@ export class ParseCache {
   get(text: string, fresh = false, deadline = Infinity): ParsedText | undefined {
     if (!fresh) {
       const cached = this.entries.get(text);
-      this.used.add(text);
       if (cached) {
+        this.lastUsed.set(cached, this.period);
         // Refresh recency: Map keeps insertion order.
         this.entries.delete(text);
         this.entries.set(text, cached);
@@ -295,6 +296,7 @@ export class ParseCache {
     const parsed = convert(this.parser, text, deadline);
     if (fresh || !parsed) return parsed;
     this.entries.set(text, parsed);
+    this.lastUsed.set(parsed, this.period);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -308,7 +310,7 @@ export class ParseCache {
    * re-analyses it with most units unchanged), and memory stays flat however many files are checked.
    */
   dropUnused(): void {
-    for (const text of this.entries.keys()) if (!this.used.has(text)) this.entries.delete(text);
-    this.used.clear();
+    for (const [text, parsed] of this.entries) if (this.lastUsed.get(parsed) !== this.period) this.entries.delete(text);
+    this.period++;
   }
 }

@@ -121,6 +121,16 @@ describe('a large report through a slowly read pipe arrives whole', () => {
     assert.ok(Date.now() - started < 30_000);
   });
 
+  it('ends quietly when the reader closes the pipe early (`| head`)', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'loss-lens.js'), 'check', 'big.py'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    assert.equal(stderr, '', 'no internal error, no stack trace');
+    assert.equal(status, 1, 'the status of the findings');
+  });
+
   it('loss with --reduction none, JSON', async () => {
     const run = await runThroughSlowPipe(
       ['loss', '--loss', 'cross_entropy', '--input', 'input.npy', '--target', 'target.npy', '--reduction', 'none', '--backend', 'cpu', '--format', 'json'],

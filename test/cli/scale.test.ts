@@ -285,25 +285,27 @@ describe('progress line', () => {
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
   it('is drawn on a terminal\'s stderr for a run over a second, never on stdout, not with --quiet, not on a pipe', { skip: !hasScript && 'no script(1) for a pseudo-terminal' }, () => {
+    // About 4 s of analysis on an idle core with --jobs 1 (the line appears only after a second): 120 files of 400
+    // findings each.
     const files: Record<string, string> = {};
-    const body = Array.from({ length: 300 }, (_, i) => `\n\ndef step${i}(logits, labels):\n    probs = F.softmax(logits, dim=1)\n    return criterion(probs, labels)\n`).join('');
-    for (let i = 0; i < 40; i++) files[`deep/folder/f${i}.py`] = `import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\n${body}`;
+    const body = Array.from({ length: 400 }, (_, i) => `\n\ndef step${i}(logits, labels):\n    probs = F.softmax(logits, dim=1)\n    return criterion(probs, labels)\n`).join('');
+    for (let i = 0; i < 120; i++) files[`deep/folder/f${i}.py`] = `import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\n${body}`;
     const root = makeTree(files);
     try {
       const onTerminal = (extra: string) => {
         const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot, 'bin', 'loss-lens.js'))} check --format json --jobs 1 ${extra} . > report.json`;
-        const run = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, COLUMNS: '100' } });
+        const run = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 180_000, env: { ...process.env, COLUMNS: '100' } });
         const report = JSON.parse(fs.readFileSync(path.join(root, 'report.json'), 'utf8'));
         return { terminal: run.stdout, report, status: run.status };
       };
       const shown = onTerminal('');
       assert.equal(shown.status, 1);
-      assert.equal(shown.report.diagnostics.length, 40 * 300, 'the JSON report is whole and has no progress in it');
-      assert.ok(shown.terminal.startsWith('\r\x1b[Kchecking '), 'nothing but the progress line on the terminal');
-      assert.match(shown.terminal, /\r\x1b\[Kchecking \d+\/40 files {2}\.\/deep\/folder/);
+      assert.equal(shown.report.diagnostics.length, 120 * 400, 'the JSON report is whole and has no progress in it');
+      assert.ok(shown.terminal.startsWith('\r\x1b[Kchecking '), `nothing but the progress line on the terminal: ${JSON.stringify(shown.terminal.slice(0, 200))}`);
+      assert.match(shown.terminal, /\r\x1b\[Kchecking \d+\/120 files {2}\.\/deep\/folder/);
       assert.ok(shown.terminal.endsWith('\r\x1b[K'), JSON.stringify(shown.terminal.slice(-80)));
       const quiet = onTerminal('--quiet');
-      assert.equal(quiet.report.diagnostics.length, 40 * 300);
+      assert.equal(quiet.report.diagnostics.length, 120 * 400);
       assert.equal(quiet.terminal, '');
       const piped = runCli(['check', '--format', 'json', '--jobs', '1', '.'], { cwd: root, timeoutMs: 120_000 });
       assert.equal(piped.stderr, '', 'stderr on a pipe gets no progress line');

@@ -58,6 +58,11 @@ describe('loss-lens check on bad input', () => {
     const report = JSON.parse(run.stdout) as { errors: { path: string; message: string }[]; checked: number };
     assert.deepEqual(report.errors, [{ path: 'slow-parse.py', message: 'the analysis did not finish within 1.5 s and was stopped' }]);
     assert.equal(report.checked, 1);
+    // The text summary names the file the deadline stopped, and the file with a syntax error.
+    const text = runCli(['check', 'slow-parse.py', 'syntax.py'], { cwd: root, env: { LOSS_LENS_ANALYSIS_TIMEOUT_MS: '1500' } });
+    assert.match(text.stdout, /^1 path could not be read or analysed \(listed on stderr\): slow-parse\.py\.$/m);
+    assert.match(text.stdout, /^1 file was only partly analysed, findings there may be missing: syntax\.py \(syntax error at line \d+\)\.$/m);
+    assert.match(text.stderr, /^slow-parse\.py: error: the analysis did not finish within 1\.5 s and was stopped$/m);
   });
 
   it('survives 10,000 nested parentheses and binary bytes', () => {
@@ -108,9 +113,9 @@ describe('loss-lens check on bad input', () => {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^no-cells\.ipynb: error: not a notebook: no "cells" array$/m);
     assert.match(run.stdout, /^string-source\.ipynb:cell 0:9:22: error softmax-before-cross-entropy /m);
-    assert.match(run.stdout, /^1 path could not be read \(listed on stderr\)\.$/m);
+    assert.match(run.stdout, /^1 path could not be read or analysed \(listed on stderr\): no-cells\.ipynb\.$/m);
     const onlyBroken = runCli(['check', 'no-cells.ipynb', 'r-kernel.ipynb'], { cwd: root });
-    assert.match(onlyBroken.stdout, /^No findings in the 1 file checked, but 1 path could not be read \(listed on stderr\)\.$/m);
+    assert.match(onlyBroken.stdout, /^No findings in the 1 file checked, but 1 path could not be read or analysed \(listed on stderr\): no-cells\.ipynb\.$/m);
   });
 });
 

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createAnalyzer, type LossLensAnalyzer } from '../../server/src/analysis/index';
+import { createAnalyzer, LossLensAnalyzer } from '../../server/src/analysis/index';
 import * as path from 'node:path';
 import type { ProgramSource } from '../../server/src/analysis/types';
 import { maskIPython } from '../../server/src/parse/ipython';
+import { loadPythonParser } from '../../server/src/parse/parser';
 import { prepareForParsing } from '../../server/src/parse/prepare';
+import { ParseCache } from '../../server/src/parse/tree';
 import { FIXTURES_ROOT, readFixture } from './fixtures';
 
 let analyzer: LossLensAnalyzer;
@@ -112,6 +114,22 @@ test('re-analysing a notebook after one cell changed re-parses only that cell', 
   assert.deepEqual(result.findings, []);
   fresh.analyze(notebook(...cells));
   assert.equal(fresh.parseCount, 5, 'the old text of the cell is still cached');
+});
+
+test('dropUnused keeps the trees of the last program only (the CLI: a fix round reuses them, the next file evicts them)', async () => {
+  const parses = new ParseCache(await loadPythonParser());
+  const engine = new LossLensAnalyzer(parses);
+  const first = notebook('import torch.nn.functional as F\n', 'probs = F.softmax(z, dim=1)\n');
+  const second = notebook('import torch\n', 'x = torch.zeros(3)\n');
+  engine.analyze(first);
+  parses.dropUnused();
+  engine.analyze(first);
+  assert.equal(engine.parseCount, 2, 'the program just analysed is kept');
+  parses.dropUnused();
+  engine.analyze(second);
+  parses.dropUnused();
+  engine.analyze(first);
+  assert.equal(engine.parseCount, 6, 'the program before the last one was dropped');
 });
 
 test('two cells with the same text get findings in their own cells', () => {

@@ -1,5 +1,9 @@
 import { parentPort } from 'node:worker_threads';
-import { createAnalyzer } from '../analysis/index';
+import { LossLensAnalyzer } from '../analysis/index';
+import { loadPythonParser } from '../parse/parser';
+import { ParseCache } from '../parse/tree';
+import { ImportIndex } from '../analysis/cross-file-fixes';
+import { ModuleResolver } from '../analysis/modules';
 import type { AnalysisOptions, AnalysisResult, ProgramSource } from '../analysis/types';
 import { DiskProjectFiles } from '../workspace/disk-files';
 
@@ -28,13 +32,19 @@ const MODULE_CACHE_CAPACITY = 256;
 const port = parentPort;
 if (port) {
   const files = new DiskProjectFiles();
-  const analyzerReady = createAnalyzer({ files, moduleCacheCapacity: MODULE_CACHE_CAPACITY });
+  const engineReady = loadPythonParser().then((parser) => {
+    const parses = new ParseCache(parser);
+    const moduleCache = new ParseCache(parser, MODULE_CACHE_CAPACITY);
+    return { parses, analyzer: new LossLensAnalyzer(parses, { resolver: new ModuleResolver(files), importIndex: new ImportIndex(), moduleCache }) };
+  });
   port.on('message', async (request: AnalysisRequest) => {
     let reply: AnalysisReply;
     try {
-      const analyzer = await analyzerReady;
+      const { parses, analyzer } = await engineReady;
       for (const file of request.rewritten ?? []) files.forget(file);
       reply = { id: request.id, result: analyzer.analyze(request.source, request.options) };
+      // Keep only this program's trees: the next request is the next round of `fix` on it, or another file.
+      parses.dropUnused();
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }

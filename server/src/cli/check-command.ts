@@ -1,15 +1,18 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AnalysisOptions, RuleInfo } from '../analysis/types';
 import { RULES } from '../rules/index';
 import { collectFiles, describeFsError } from '../workspace/collect-files';
 import { AnalyzeFunction, fixProgram, ModuleFiles } from './apply-fixes';
 import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
+import { formatGithub } from './format-github';
 import { formatSarif } from './format-sarif';
 import { formatText } from './format-text';
 import { CliIO } from './io';
 import { AnalysisTimeoutError, hardTimeoutFromEnvironment, IsolatedAnalyzer } from './isolated-analyzer';
 import { isReadFailure, ProgramFile, programSourceOf, readProgramFile } from './program-file';
+import { ProgressLine } from './progress';
 import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
 import { withSavedCaptures } from './saved-captures';
 import type { CapturesFolderCache } from '../captures/read';
@@ -33,8 +36,6 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
     io.stdout(checkUsage(command));
     return 0;
   }
-  const analyzer = new IsolatedAnalyzer(hardTimeoutFromEnvironment(process.env));
-  const analyze: AnalyzeFunction = (source, analysisOptions) => analyzer.analyze(source, analysisOptions);
   const analysisOptions: AnalysisOptions = { select: options.select, ignore: options.ignore, timeBudgetMs: CLI_TIME_BUDGET_MS };
   const report = emptyReport();
   if (command === 'fix') report.fixed = 0;
@@ -45,28 +46,82 @@ async function runCommand(command: 'check' | 'fix', argv: string[], io: CliIO): 
   const displayPaths = new Map(files.map((file) => [path.resolve(file.fsPath), file.displayPath]));
   const displayPathOf = (file: string) => displayPaths.get(path.resolve(file)) ?? path.relative(process.cwd(), file);
   report.errors.push(...problems.map((problem) => ({ path: problem.displayPath, message: problem.message })));
-  for (const file of files) {
-    const program = readProgramFile(file.fsPath);
-    if (isReadFailure(program)) {
-      report.errors.push({ path: file.displayPath, message: program.error });
-      continue;
-    }
-    try {
-      if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf, (module) => analyzer.fileRewritten(module));
-      else {
-        const result = await analyze(programSourceOf(program, file.fsPath), analysisOptions);
-        addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS, displayPathOf);
+  const progress = new ProgressLine(options.quiet ? undefined : io.progress, command === 'fix' ? 'fixing' : 'checking', files.length);
+  // Files are handed out in order to the first free worker; their reports join the main one in file order, as soon as
+  // every file before them is done, so that the report is the same for every --jobs and nothing waits longer than it
+  // must (a file's report is small: its findings and notes, never its text or trees).
+  const workers = Math.min(options.jobs ?? os.availableParallelism(), files.length);
+  const analyzers = Array.from({ length: workers }, () => new IsolatedAnalyzer(hardTimeoutFromEnvironment(process.env)));
+  // A module that `fix` rewrote is read again by every worker (each keeps its own module cache).
+  const moduleRewritten = (module: string) => {
+    for (const analyzer of analyzers) analyzer.fileRewritten(module);
+  };
+  const fileReports: (CheckReport | undefined)[] = new Array(files.length);
+  let nextFile = 0;
+  let merged = 0;
+  const runWorker = async (analyzer: IsolatedAnalyzer): Promise<void> => {
+    const analyze: AnalyzeFunction = (source, sourceOptions) => analyzer.analyze(source, sourceOptions);
+    const context: FileContext = { analyze, analysisOptions, captureFolders, displayPathOf, moduleRewritten };
+    for (let index = nextFile++; index < files.length; index = nextFile++) {
+      progress.started(path.dirname(files[index].displayPath));
+      fileReports[index] = await checkFile(command, files[index], context);
+      progress.finished();
+      for (; merged < files.length && fileReports[merged]; merged++) {
+        mergeReport(report, fileReports[merged]!);
+        fileReports[merged] = undefined;
       }
-      report.checked++;
-    } catch (error) {
-      // An engine failure (or a stopped analysis) on one file must not hide the results of the others.
-      const reason = error instanceof AnalysisTimeoutError ? error.message : `internal error while analysing: ${error instanceof Error ? error.message : String(error)}`;
-      report.errors.push({ path: file.displayPath, message: reason });
     }
+  };
+  try {
+    await Promise.all(analyzers.map(runWorker));
+  } finally {
+    await Promise.all(analyzers.map((analyzer) => analyzer.close()));
+    progress.end();
   }
-  await analyzer.close();
   write(io, command, options, report, RULES);
   return exitStatusOf(report);
+}
+
+/** What checking one file needs besides the file: its worker, the options, and the run's shared lookups. */
+interface FileContext {
+  analyze: AnalyzeFunction;
+  analysisOptions: AnalysisOptions;
+  captureFolders: CapturesFolderCache;
+  displayPathOf: (file: string) => string;
+  moduleRewritten: (file: string) => void;
+}
+
+/** One file's part of the report: read, analysed (or fixed), never throwing. */
+async function checkFile(command: 'check' | 'fix', file: { fsPath: string; displayPath: string }, context: FileContext): Promise<CheckReport> {
+  const { analyze, analysisOptions, captureFolders, displayPathOf, moduleRewritten } = context;
+  const report = emptyReport();
+  const program = readProgramFile(file.fsPath);
+  if (isReadFailure(program)) {
+    report.errors.push({ path: file.displayPath, message: program.error });
+    return report;
+  }
+  try {
+    if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf, moduleRewritten);
+    else {
+      const result = await analyze(programSourceOf(program, file.fsPath), analysisOptions);
+      addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS, displayPathOf);
+    }
+    report.checked++;
+  } catch (error) {
+    // An engine failure (or a stopped analysis) on one file must not hide the results of the others.
+    const reason = error instanceof AnalysisTimeoutError ? error.message : `internal error while analysing: ${error instanceof Error ? error.message : String(error)}`;
+    report.errors.push({ path: file.displayPath, message: reason });
+  }
+  return report;
+}
+
+/** Appends one file's report (every field a file can add) to the run's. */
+function mergeReport(into: CheckReport, part: CheckReport): void {
+  into.checked += part.checked;
+  into.errors.push(...part.errors);
+  into.diagnostics.push(...part.diagnostics);
+  into.notes.push(...part.notes);
+  if (part.fixed !== undefined) into.fixed = (into.fixed ?? 0) + part.fixed;
 }
 
 async function fixFile(
@@ -151,6 +206,9 @@ function write(io: CliIO, command: 'check' | 'fix', options: CheckOptions, repor
       return;
     case 'sarif':
       io.stdout(formatSarif(report, rules, process.cwd()));
+      return;
+    case 'github':
+      io.stdout(formatGithub(report, command));
       return;
     case 'text': {
       const text = formatText(report, { color: io.color === true, command });

@@ -3,7 +3,7 @@ import { UsageError } from './io';
 
 /** The command line of `check` and `fix`, parsed and validated against the rule registry. */
 
-export type OutputFormat = 'text' | 'json' | 'sarif';
+export type OutputFormat = 'text' | 'json' | 'sarif' | 'github';
 
 export interface CheckOptions {
   format: OutputFormat;
@@ -11,9 +11,13 @@ export interface CheckOptions {
   ignore: string[];
   paths: string[];
   help: boolean;
+  /** Analysis workers; undefined: the machine's available parallelism. */
+  jobs?: number;
+  /** No progress line on stderr. */
+  quiet: boolean;
 }
 
-const FORMATS: readonly OutputFormat[] = ['text', 'json', 'sarif'];
+const FORMATS: readonly OutputFormat[] = ['text', 'json', 'sarif', 'github'];
 
 export function checkUsage(command: 'check' | 'fix'): string {
   const what =
@@ -25,18 +29,22 @@ export function checkUsage(command: 'check' | 'fix'): string {
 ${what}
 
 Options:
-  --format text|json|sarif   output format (default: text)
+  --format text|json|sarif|github
+                             output format (default: text; github: workflow annotations)
   --select ID,...            report only these rules
   --ignore ID,...            never report these rules
+  --jobs N                   analysis workers (default: the machine's available parallelism)
+  --quiet                    no progress line on stderr
   -h, --help                 show this help
 
-Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read.
+Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or analysed.
+Notes (syntax errors, time budget) do not change it.
 `;
 }
 
 /** Parses `argv` (after the command name). Throws `UsageError` naming the bad option or unknown rule ID. */
 export function parseCheckOptions(argv: readonly string[], rules: readonly RuleInfo[]): CheckOptions {
-  const options: CheckOptions = { format: 'text', ignore: [], paths: [], help: false };
+  const options: CheckOptions = { format: 'text', ignore: [], paths: [], help: false, quiet: false };
   const knownRules = new Set(rules.map((rule) => rule.id));
   let onlyPathsFollow = false;
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +59,10 @@ export function parseCheckOptions(argv: readonly string[], rules: readonly RuleI
     }
     if (arg === '-h' || arg === '--help') {
       options.help = true;
+      continue;
+    }
+    if (arg === '-q' || arg === '--quiet') {
+      options.quiet = true;
       continue;
     }
     const [name, inlineValue] = splitOption(arg);
@@ -76,6 +88,12 @@ export function parseCheckOptions(argv: readonly string[], rules: readonly RuleI
       case '--ignore':
         options.ignore.push(...ruleList(value(), name, knownRules));
         break;
+      case '--jobs': {
+        const jobs = value();
+        if (!/^[1-9]\d{0,3}$/.test(jobs)) throw new UsageError(`--jobs must be a whole number from 1 to 9999 (got '${jobs}')`);
+        options.jobs = Number(jobs);
+        break;
+      }
       default:
         throw new UsageError(`unknown option '${name}'`);
     }

@@ -98,10 +98,20 @@ export function formatSarif(report: CheckReport, rules: readonly RuleInfo[], cwd
       message: { text: error.message },
       locations: [{ physicalLocation: { artifactLocation: artifactLocation(error.path) } }],
     })),
+    // A note's place (the first syntax error of a unit) is where its region starts; a note on a whole file has none.
     ...report.notes.map((note) => ({
       level: 'warning',
       message: { text: note.message },
-      locations: [{ physicalLocation: { artifactLocation: artifactLocation(note.path) } }],
+      descriptor: { id: `loss-lens/${note.kind}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: artifactLocation(note.path),
+            ...(note.line === undefined || note.column === undefined ? {} : { region: { startLine: note.line, startColumn: note.column } }),
+          },
+          ...(note.cell === undefined ? {} : { properties: { cell: note.cell } }),
+        },
+      ],
     })),
   ];
 

@@ -32,11 +32,7 @@ export function formatText(report: CheckReport, options: { color: boolean; comma
     if (verdict === 'confirmed' || verdict === 'refuted') out.push(`    ${paint(ANSI.dim, `capture ${diagnostic.confirmation!.capture}`)}: ${diagnostic.confirmation!.message}`);
   }
   if (report.diagnostics.length > 0) out.push('');
-  if (report.fixed !== undefined && report.fixed > 0) out.push(`Fixed ${plural(report.fixed, 'finding')}.`);
-  out.push(summaryLine(report));
-  if (report.diagnostics.length > 0 && report.errors.length > 0) out.push(`${plural(report.errors.length, 'path')} could not be read (listed on stderr).`);
-  const fixable = report.diagnostics.filter((diagnostic) => diagnostic.fix).length;
-  if (options.command === 'check' && fixable > 0) out.push(`${fixable} fixable with \`loss-lens fix\`.`);
+  out.push(...summaryLines(report, options.command));
 
   const err: string[] = [];
   for (const note of report.notes) err.push(`${place(note)}: ${paint(ANSI.dim, 'note')}: ${note.message}`);
@@ -44,7 +40,24 @@ export function formatText(report: CheckReport, options: { color: boolean; comma
   return { stdout: `${out.join('\n')}\n`, stderr: err.length > 0 ? `${err.join('\n')}\n` : '' };
 }
 
-function summaryLine(report: CheckReport): string {
+/**
+ * The lines under the findings: the count, what could not be read, what was only partly analysed, what `fix` can do.
+ * A run where some file or cell was only partly analysed never says "All checks passed": the findings of the part that
+ * was not analysed are unknown.
+ */
+export function summaryLines(report: CheckReport, command: 'check' | 'fix'): string[] {
+  const lines: string[] = [];
+  if (report.fixed !== undefined && report.fixed > 0) lines.push(`Fixed ${plural(report.fixed, 'finding')}.`);
+  const partly = partlyAnalysedFiles(report);
+  lines.push(countLine(report, partly.length));
+  if (report.diagnostics.length > 0 && report.errors.length > 0) lines.push(`${notCheckedPaths(report)}.`);
+  if (partly.length > 0) lines.push(partlyAnalysedLine(partly));
+  const fixable = report.diagnostics.filter((diagnostic) => diagnostic.fix).length;
+  if (command === 'check' && fixable > 0) lines.push(`${fixable} fixable with \`loss-lens fix\`.`);
+  return lines;
+}
+
+function countLine(report: CheckReport, partlyAnalysed: number): string {
   const diagnostics = report.diagnostics;
   if (diagnostics.length > 0) {
     const count = (severity: Severity) => diagnostics.filter((diagnostic) => diagnostic.severity === severity).length;
@@ -55,9 +68,52 @@ function summaryLine(report: CheckReport): string {
     return `Found ${plural(diagnostics.length, 'finding')} (${bySeverity.join(', ')}) in ${plural(files, 'file')}.`;
   }
   if (report.errors.length > 0) {
-    return `No findings in the ${plural(report.checked, 'file')} checked, but ${plural(report.errors.length, 'path')} could not be read (listed on stderr).`;
+    return `No findings in the ${plural(report.checked, 'file')} checked, but ${notCheckedPaths(report)}.`;
   }
+  if (partlyAnalysed > 0) return `No findings in the ${plural(report.checked, 'file')} checked, but not all of the code was analysed.`;
   return 'All checks passed.';
+}
+
+/** At most this many files are named in a summary line; stderr lists them all. */
+const NAMED_FILES = 10;
+
+/** `2 paths could not be read or analysed (listed on stderr): a.py, b.ipynb` (a worker stopped at its deadline too). */
+function notCheckedPaths(report: CheckReport): string {
+  const paths = [...new Set(report.errors.map((error) => error.path))];
+  const named = paths.slice(0, NAMED_FILES);
+  if (paths.length > NAMED_FILES) named.push(`and ${paths.length - NAMED_FILES} more`);
+  return `${plural(report.errors.length, 'path')} could not be read or analysed (listed on stderr): ${named.join(', ')}`;
+}
+
+/** `2 files were only partly analysed, findings there may be missing: a.py (syntax error at line 12), b.py (time budget).` */
+function partlyAnalysedLine(files: PartlyAnalysed[]): string {
+  const named = files.slice(0, NAMED_FILES).map((file) => `${file.path} (${file.reasons.join(', ')})`);
+  if (files.length > NAMED_FILES) named.push(`and ${files.length - NAMED_FILES} more (notes on stderr)`);
+  const what = files.length === 1 ? '1 file was only partly analysed' : `${files.length} files were only partly analysed`;
+  return `${what}, findings there may be missing: ${named.join(', ')}.`;
+}
+
+interface PartlyAnalysed {
+  path: string;
+  reasons: string[];
+}
+
+/** Files with a syntax error (first one: its place) or an analysis cut short by the time budget, in report order. */
+function partlyAnalysedFiles(report: CheckReport): PartlyAnalysed[] {
+  const byPath = new Map<string, PartlyAnalysed>();
+  for (const note of report.notes) {
+    if (note.kind !== 'syntax-error' && note.kind !== 'truncated') continue;
+    let file = byPath.get(note.path);
+    if (!file) byPath.set(note.path, (file = { path: note.path, reasons: [] }));
+    if (note.kind === 'truncated') {
+      file.reasons.push('time budget');
+      continue;
+    }
+    if (file.reasons.some((reason) => reason.startsWith('syntax error'))) continue;
+    const cell = note.cell === undefined ? '' : `cell ${note.cell} `;
+    file.reasons.push(`syntax error at ${cell}line ${note.line}`);
+  }
+  return [...byPath.values()];
 }
 
 function plural(count: number, noun: string): string {

@@ -106,13 +106,17 @@ function isNamedNode(node: PyNode): boolean {
   return node.named;
 }
 
-/** A tree with MISSING tokens but no ERROR node: find the missing tokens (rare, only for broken code). */
-function missingNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
+/**
+ * A tree with errors that the walk did not keep: MISSING tokens, or an ERROR inside a node kept as a leaf (an f-string's
+ * `{x!}`). The first one, so that the error is reported where it is rather than at the start of the unit.
+ */
+function hiddenErrorNodes(tree: import('web-tree-sitter').Tree, unit: ParsedText, root: PyNode): PyNode[] {
   const found: PyNode[] = [];
   const cursor = tree.walk();
   let more = cursor.gotoFirstChild();
   while (more && found.length === 0) {
-    if (cursor.nodeIsMissing) found.push({ type: 'MISSING', named: false, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: root, unit });
+    const type = cursor.nodeIsMissing ? 'MISSING' : cursor.nodeType === 'ERROR' ? 'ERROR' : undefined;
+    if (type) found.push({ type, named: false, field: null, start: cursor.startIndex, end: cursor.endIndex, children: [], parent: root, unit });
     if (cursor.gotoFirstChild()) continue;
     while (!(more = cursor.gotoNextSibling()) && cursor.gotoParent());
   }
@@ -247,7 +251,7 @@ function convert(parser: Parser, text: string, kind: UnitKind, deadline: number)
     } finally {
       cursor.delete();
     }
-    if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...missingNodes(tree, unit, unit.root));
+    if (unit.hasError && unit.errorNodes.length === 0) unit.errorNodes.push(...hiddenErrorNodes(tree, unit, unit.root));
     return unit;
   } finally {
     tree.delete();
@@ -261,6 +265,9 @@ function convert(parser: Parser, text: string, kind: UnitKind, deadline: number)
 export class ParseCache {
   /** One map per kind of unit: the same text parses differently as a file and as a cell. */
   private entries: Record<UnitKind, Map<string, ParsedText>> = { file: new Map(), cell: new Map() };
+  /** The `dropUnused` period in which each tree was last asked for (weak: it holds neither trees nor texts). */
+  private lastUsed = new WeakMap<ParsedText, number>();
+  private period = 0;
   /** Number of actual parses, for tests of the cache. */
   parses = 0;
 
@@ -289,6 +296,7 @@ export class ParseCache {
     if (!fresh) {
       const cached = entries.get(text);
       if (cached) {
+        this.lastUsed.set(cached, this.period);
         // Refresh recency: Map keeps insertion order.
         entries.delete(text);
         entries.set(text, cached);
@@ -299,10 +307,23 @@ export class ParseCache {
     const parsed = convert(this.parser, text, kind, deadline);
     if (fresh || !parsed) return parsed;
     entries.set(text, parsed);
+    this.lastUsed.set(parsed, this.period);
     if (entries.size > this.capacity) {
       const oldest = entries.keys().next().value;
       if (oldest !== undefined) entries.delete(oldest);
     }
     return parsed;
+  }
+
+  /**
+   * Drops every tree not asked for since the last call. The CLI calls it after each analysis: a single pass over a
+   * repository never sees a file's text again, so it keeps only the program just analysed (the next round of `fix`
+   * re-analyses it with most units unchanged), and memory stays flat however many files are checked.
+   */
+  dropUnused(): void {
+    for (const entries of Object.values(this.entries)) {
+      for (const [text, parsed] of entries) if (this.lastUsed.get(parsed) !== this.period) entries.delete(text);
+    }
+    this.period++;
   }
 }

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { LossName } from '../server/src/losses/api';
 import { BackendChoice, computeLoss } from '../server/src/losses/engine';
 import { configureNodeBackends } from '../server/src/losses/node-backends';
+import { configureParallelKernels } from '../server/src/losses/parallel';
 import { encodeNpy } from '../server/src/tensors/npy';
 import { readTensorArgument } from '../server/src/tensors/read-file';
 
@@ -62,11 +63,12 @@ function writeTensors(folder: string, rows: number, classes: number): number {
 /** The child process: one loss on one backend. */
 async function measure(folder: string, loss: LossName, backend: BackendChoice, repeat: number): Promise<Measurement> {
   configureNodeBackends();
+  configureParallelKernels(); // as `loss-lens loss` does: every core, or LOSS_LENS_THREADS
   const input = readTensorArgument(path.join(folder, 'input.npy'));
   const target = readTensorArgument(path.join(folder, loss === 'cross_entropy' ? 'labels.npy' : 'binary.npy'));
   const loadedRss = process.memoryUsage().rss;
   const result = await computeLoss({ loss, input, target }, { backend, repeat });
-  return { backend: result.backend, ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
+  return { backend: result.backend + (result.threads ? ` (${result.threads} threads)` : ''), ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
 }
 
 function run(command: string, args: string[]): Measurement | string {

@@ -19,6 +19,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { configureNodeBackends } from '../server/src/losses/node-backends';
+import { configureParallelKernels } from '../server/src/losses/parallel';
+import { readFileShared } from '../server/src/tensors/read-file';
 import { encodeNpy } from '../server/src/tensors/npy';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, parseCaptureRecord, type CaptureRecord } from '../client/src/capture/record';
 import { decodeCaptureTensors } from '../client/src/capture/tensors';
@@ -63,7 +65,7 @@ function writeCapture(folder: string): { bytes: number } {
   return { bytes: logits.byteLength + target.byteLength };
 }
 
-interface NodeRun { ms: number; cpuMs: number; peakBytes: number; value: number | null; engineBackend: string }
+interface NodeRun { ms: number; readMs: number; analyseMs: number; cpuMs: number; peakBytes: number; value: number | null; engineBackend: string }
 
 /** One Node measurement, in a child process so that its peak resident set is its own (maxRSS growth over the start). */
 function nodeRun(folder: string, backend: BackendChoice): NodeRun | string {
@@ -74,17 +76,19 @@ function nodeRun(folder: string, backend: BackendChoice): NodeRun | string {
 
 async function nodeChild(backend: BackendChoice, folder: string): Promise<void> {
   configureNodeBackends();
+  configureParallelKernels(); // as the extension host does: every core, or LOSS_LENS_THREADS
   const baselineKiB = process.resourceUsage().maxRSS;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const record = parseCaptureRecord(JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')));
-  const tensors = decodeCaptureTensors(record, (file) => new Uint8Array(fs.readFileSync(path.join(folder, file))));
+  const tensors = decodeCaptureTensors(record, (file) => readFileShared(path.join(folder, file)));
+  const readMs = performance.now() - start;
   const analysis = await analyseCapture(record, tensors, backend);
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const run: NodeRun = {
-    ms, cpuMs: (cpu.user + cpu.system) / 1000, peakBytes: (process.resourceUsage().maxRSS - baselineKiB) * 1024,
-    value: analysis.result?.value ?? null, engineBackend: analysis.backend,
+    ms, readMs, analyseMs: ms - readMs, cpuMs: (cpu.user + cpu.system) / 1000, peakBytes: (process.resourceUsage().maxRSS - baselineKiB) * 1024,
+    value: analysis.result?.value ?? null, engineBackend: analysis.backend + (analysis.result?.threads ? ` (${analysis.result.threads} threads)` : ''),
   };
   console.log(JSON.stringify(run));
 }
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
         continue;
       }
       const ratio = reference ? `, ${(run.ms / reference.ms).toFixed(1)}x PyTorch` : '';
-      console.log(`node ${backend.padEnd(5)} (ran ${run.engineBackend}): ${run.ms.toFixed(0)} ms wall (${run.cpuMs.toFixed(0)} ms CPU)${ratio}; peak memory growth ${mb(run.peakBytes)} = ${(run.peakBytes / bytes).toFixed(2)}x the tensors; loss ${run.value}`);
+      console.log(`node ${backend.padEnd(5)} (ran ${run.engineBackend}): ${run.ms.toFixed(0)} ms wall (read ${run.readMs.toFixed(0)} + analyse ${run.analyseMs.toFixed(0)}) (${run.cpuMs.toFixed(0)} ms CPU)${ratio}; peak memory growth ${mb(run.peakBytes)} = ${(run.peakBytes / bytes).toFixed(2)}x the tensors; loss ${run.value}`);
     }
     if (!skipBrowser) {
       const run = await browserRun(folder);

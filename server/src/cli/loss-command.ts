@@ -6,6 +6,7 @@ import { HostTensor, LossError, LossName, LossRequest, LossResult, Reduction, Ru
 import { intendedValue, runChecks, type IntendedValue } from '../losses/checks';
 import { BACKEND_CHOICES, BackendChoice, BackendUnavailableError, computeLoss, TENSORFLOW_JS_VERSIONS } from '../losses/engine';
 import { configureNodeBackends } from '../losses/node-backends';
+import { configureParallelKernels } from '../losses/parallel';
 import { TensorFormatError } from '../tensors/npy';
 import { readTensorArgument, TensorFileError } from '../tensors/read-file';
 import { CliIO, UsageError } from './io';
@@ -120,6 +121,7 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
   }
 
   configureNodeBackends();
+  configureParallelKernels();
   let result: LossResult;
   try {
     result = await computeLoss(request, { backend: options.backend, repeat: options.repeat });
@@ -187,6 +189,6 @@ function formatText(result: LossResult, checks: RuntimeCheck[], meant: IntendedV
   }
   if (meant) lines.push(`  probably meant: ${formatNumber(meant.value)} (${meant.explanation})`);
   const library = TENSORFLOW_JS_VERSIONS[result.backend] ? ` (TensorFlow.js ${TENSORFLOW_JS_VERSIONS[result.backend]})` : '';
-  lines.push(`  backend: ${result.backend}${library}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);
+  lines.push(`  backend: ${result.backend}${library}${result.threads ? ` on ${result.threads} threads` : ''}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);
   return lines.join('\n') + '\n' + checks.map(formatCheck).join('');
 }

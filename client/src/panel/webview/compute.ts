@@ -11,7 +11,7 @@ import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
 import { floatValues, isFloating } from '../../../../server/src/losses/validate';
-import { computeLoss, resultChecks, runChecks, targetClasses, type BackendChoice } from './engine';
+import { computeElementPass, computeLoss, resultChecks, runChecks, targetClasses, type BackendChoice, type ElementPassResult } from './engine';
 
 export interface TensorStats {
   dtype: string;
@@ -134,12 +134,21 @@ export async function analyseCapture(
   let result: LossResult | undefined;
   let configuredGradient: HostTensor | undefined;
   let error: string | undefined;
+  // Without a correction, a class-index loss on the host kernel needs one pass for the value, the per-element
+  // losses, the per-class table and the input's statistics (every core in Node: the engine's parallel pass).
+  let pass: ElementPassResult | null = null;
   try {
-    // Gradients only when there is something to compare them with (each is a pass and an input-sized array);
-    // then in the same engine call as the value.
-    const { gradient, ...configured } = await run(correction ? { ...request, withGradient: true } : request);
-    result = configured;
-    configuredGradient = gradient;
+    pass = correction ? null : await computeElementPass(request, backend);
+    if (pass) {
+      result = pass.result;
+      engineCalls.push(pass.result);
+    } else {
+      // Gradients only when there is something to compare them with (each is a pass and an input-sized array);
+      // then in the same engine call as the value.
+      const { gradient, ...configured } = await run(correction ? { ...request, withGradient: true } : request);
+      result = configured;
+      configuredGradient = gradient;
+    }
   } catch (failure) {
     // A backend this webview lacks is not PyTorch's error: the caller retries with the automatic choice.
     if (failure instanceof BackendUnavailableError) throw failure;
@@ -161,6 +170,8 @@ export async function analyseCapture(
       gradientNormRatio: configuredNorm !== null && correctedNorm ? configuredNorm / correctedNorm : null,
     };
   }
+
+  if (pass) return passAnalysis(request, tensors, pass, checks, engineCalls);
 
   // The per-element view: the configured loss when it runs, else the corrected one, else none (PyTorch raises).
   const perElementRequest = result ? request : correction?.request;
@@ -193,6 +204,48 @@ export async function analyseCapture(
     trueClassProbability: trueClassProbabilities(probabilityRequest, unweightedLosses),
     backend: last?.backend ?? 'none',
     precision: last?.precision ?? '—',
+    ms: engineCalls.reduce((total, call) => total + call.ms, 0),
+  };
+}
+
+/** The analysis from the element pass: its table, probabilities and input statistics instead of separate passes. */
+function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: ElementPassResult, checks: RuntimeCheck[], engineCalls: LossResult[]): CaptureAnalysis {
+  const { summary } = pass;
+  const kept = summary.classCount.reduce((total, count) => total + count, 0);
+  const classes: ClassRow[] = Array.from(summary.classCount, (count, index) => ({
+    index,
+    count,
+    share: kept ? count / kept : 0,
+    meanLoss: count ? summary.classLoss[index] / count : NaN,
+    meanTrueClassProbability: count ? summary.classProbability[index] / count : NaN,
+    recall: count ? summary.classHits[index] / count : NaN,
+  }));
+  const trueClassProbability = new Float64Array(kept);
+  for (let row = 0, at = 0; row < pass.trueProbability.length; row++) {
+    const probability = pass.trueProbability[row];
+    if (probability === probability) trueClassProbability[at++] = probability; // NaN marks an ignored row
+  }
+  const stats: Partial<Record<TensorRole, TensorStats>> = {
+    input: {
+      dtype: request.input.dtype, shape: request.input.shape, nonFinite: summary.nonFinite,
+      min: summary.finite ? summary.min : NaN, max: summary.finite ? summary.max : NaN, mean: summary.finite ? summary.sum / summary.finite : NaN,
+    },
+  };
+  for (const role of ['target', 'weight', 'posWeight'] as const) {
+    const tensor = tensors[role];
+    if (tensor) stats[role] = tensorStats(tensor, role === 'target');
+  }
+  return {
+    loss: request.loss,
+    request,
+    result: pass.result,
+    checks,
+    stats,
+    classes,
+    elementLosses: pass.values,
+    trueClassProbability,
+    backend: pass.result.backend,
+    precision: pass.result.precision,
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
   };
 }

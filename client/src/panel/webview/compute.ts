@@ -71,7 +71,7 @@ export interface CaptureAnalysis {
 const MAX_UNIQUE_VALUES = 32;
 
 /** Turns a record and its decoded tensors into the engine's request (Keras losses mapped where PyTorch computes the same). */
-function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
+export function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
   const loss = engineLossName(record);
   return {
     loss,

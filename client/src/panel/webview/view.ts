@@ -64,6 +64,8 @@ export interface RenderContext {
   onInsert?: (request: InsertRequest) => void;
   /** Why the capture was cut, when the panel sampled it to the element limit. */
   sampledNote?: string;
+  /** Why the automatic choice computed where it did (choose-backend.ts). */
+  backendReason?: string;
 }
 
 export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
@@ -71,11 +73,12 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
   section.append(
     element('header', {},
       element('h2', {}, `${analysis.loss}`),
-      element('span', { class: 'badge', 'data-testid': 'backend-badge', title: 'TensorFlow.js backend that ran the computation' },
+      element('span', { class: 'badge', 'data-testid': 'backend-badge', title: 'Where the computation ran: a TensorFlow.js backend, the host kernel (js) in this webview, or the extension host' },
         `${BACKEND_LABELS[analysis.backend] ?? analysis.backend} · ${analysis.precision} · ${formatNumber(Math.round(analysis.ms * 10) / 10)} ms`),
     ),
     element('p', { class: 'source' }, describeSource(record, context.call)),
   );
+  if (context.backendReason) section.append(element('p', { class: 'hint', 'data-testid': 'backend-reason' }, `Backend: auto. ${context.backendReason}.`));
   const notes = [
     context.sampledNote,
     ...(['input', 'target'] as const).map((role) => record.tensors[role].sampled?.reason && `${role}: ${record.tensors[role].sampled?.reason}`),

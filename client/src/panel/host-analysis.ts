@@ -1,0 +1,24 @@
+/**
+ * The panel's analysis run by the extension host for the webview (the webview asks with an `analyse` message
+ * when the host is the fastest path it has: see `webview/choose-backend.ts`). The host already holds the
+ * capture's bytes; it runs the engine's host kernel on every core (`configureParallelKernels`) and sends back
+ * everything but the tensors. Node-side, without `vscode`, so that the browser tests' stand-in host and the
+ * benchmark run the same code.
+ */
+import { decodeCaptureTensors } from '../capture/tensors';
+import { limitElements } from '../capture/sample';
+import { TENSOR_ROLES } from '../capture/record';
+import type { HostAnalysis, PanelCapture } from './messages';
+import { analyseCapture } from './webview/compute';
+
+export async function analyseOnHost(capture: PanelCapture, findings: readonly string[], maxElements: number): Promise<{ analysis: HostAnalysis; note?: string }> {
+  const decoded = decodeCaptureTensors(capture.record, (file) => {
+    const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
+    const bytes = role ? capture.files?.[role] : undefined;
+    if (!bytes) throw new Error(`the host has no bytes for ${file}`);
+    return bytes;
+  });
+  const limited = limitElements(decoded, maxElements);
+  const { request: _tensors, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings);
+  return { analysis: { ...analysis, threads: analysis.result?.threads }, note: limited.note };
+}

@@ -9,7 +9,7 @@ import { decodeCaptureTensors } from '../capture/tensors';
 import { limitElements } from '../capture/sample';
 import { TENSOR_ROLES } from '../capture/record';
 import type { HostAnalysis, PanelCapture } from './messages';
-import { analyseCapture } from './webview/compute';
+import { analyseCapture, analysisHistograms } from './webview/compute';
 
 export async function analyseOnHost(capture: PanelCapture, findings: readonly string[], maxElements: number): Promise<{ analysis: HostAnalysis; note?: string }> {
   const decoded = decodeCaptureTensors(capture.record, (file) => {
@@ -19,6 +19,9 @@ export async function analyseOnHost(capture: PanelCapture, findings: readonly st
     return bytes;
   });
   const limited = limitElements(decoded, maxElements);
-  const { request: _tensors, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings);
-  return { analysis: { ...analysis, threads: analysis.result?.threads }, note: limited.note };
+  const { request: _tensors, elementLosses, trueClassProbability, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings);
+  return {
+    analysis: { ...analysis, histograms: analysisHistograms({ elementLosses, trueClassProbability }), threads: analysis.result?.threads },
+    note: limited.note,
+  };
 }

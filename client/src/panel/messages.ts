@@ -4,7 +4,7 @@
  * messages that pass `parseWebviewMessage`). Browser-safe.
  */
 import { parseCaptureRecord, type CaptureRecord, type TensorRole } from '../capture/record';
-import type { CaptureAnalysis } from './webview/compute';
+import type { AnalysisHistograms, CaptureAnalysis } from './webview/compute';
 
 /** A loss call of the notebook, as the panel lists it. */
 export interface PanelLossCall {
@@ -34,8 +34,11 @@ export interface PanelCapture {
   files?: Partial<Record<TensorRole, Uint8Array>>;
 }
 
-/** An analysis the extension host ran for the webview: everything but the tensors (the webview has them). */
-export type HostAnalysis = Omit<CaptureAnalysis, 'request'> & { threads?: number };
+/**
+ * An analysis the extension host ran for the webview: everything but the tensors (the webview has them) and the
+ * per-element arrays (batch-sized), whose plots' bins travel instead.
+ */
+export type HostAnalysis = Omit<CaptureAnalysis, 'request' | 'elementLosses' | 'trueClassProbability'> & { histograms: AnalysisHistograms; threads?: number };
 
 export type HostMessage =
   | {

@@ -9,6 +9,7 @@
  * threads that ran the blocks (`parallel.ts` hands ranges of blocks to worker threads). Browser-safe.
  */
 import { expNonPositive } from './host-kernel';
+import { type SimdKernel, simdKernel } from './simd/kernel';
 import type { FloatArray } from './validate';
 
 /** Rows per block: the unit of work and of the deterministic summation order. */
@@ -100,14 +101,8 @@ interface Scratch {
 
 /** `count` consecutive positions j.. of sample n: class c of position j is at (n * C + c) * inner + j. */
 function runSegment(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, n: number, j0: number, count: number): void {
-  const { x, targets, classes: C, inner, weight: w, ignoreIndex, labelSmoothing: e, crossEntropy } = input;
   const { max, best, arg, sumExp, shifted } = scratch;
-  const float32 = x instanceof Float32Array;
-  const sampleBase = n * C * inner + j0;
-  let min = partial.min;
-  let top = partial.max;
-  let sum = partial.sum;
-  let finite = 0;
+  const sampleBase = n * input.classes * input.inner + j0;
   for (let k = 0; k < count; k++) {
     max[k] = -Infinity;
     best[k] = -Infinity;
@@ -115,7 +110,64 @@ function runSegment(input: ElementPassInput, output: ElementPassOutput, partial:
     sumExp[k] = 0;
     shifted[k] = 0;
   }
-  // Sweep 1: max (NaN-sticky), argmax (first largest, NaN skipped), the input's statistics.
+  const simd = input.x instanceof Float32Array && input.crossEntropy && input.labelSmoothing === 0 ? simdKernel() : null;
+  if (simd) simdSweep(simd, input, scratch, partial, sampleBase, count);
+  else sweeps(input, scratch, partial, sampleBase, count);
+  finish(input, output, partial, scratch, n * input.inner + j0, sampleBase, count);
+}
+
+/**
+ * float32 cross-entropy without smoothing: the WebAssembly SIMD kernel takes each position's max and sum(exp)
+ * (exp in float32, sums in float64, as the [N, C] fast path does); the loop that gathers a position's classes
+ * into the module's memory also takes the argmax and the statistics.
+ */
+function simdSweep(simd: SimdKernel, input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, count: number): void {
+  const x = input.x as Float32Array;
+  const { classes: C, inner } = input;
+  const { max, best, arg, sumExp } = scratch;
+  let min = partial.min;
+  let top = partial.max;
+  let sum = partial.sum;
+  let finite = 0;
+  const limit = simd.filledRowsLimit(C);
+  for (let k0 = 0; k0 < count; k0 += limit) {
+    const rows = Math.min(limit, count - k0);
+    simd.rowMaxSumExpFilled(rows, C, (floats, stride) => {
+      for (let c = 0; c < C; c++) {
+        const at = sampleBase + c * inner + k0;
+        for (let k = 0, to = c; k < rows; k++, to += stride) {
+          const v = x[at + k];
+          floats[to] = v;
+          if (v - v === 0) {
+            if (v < min) min = v;
+            if (v > top) top = v;
+            sum += v;
+            finite++;
+          }
+          if (v > best[k0 + k]) {
+            best[k0 + k] = v;
+            arg[k0 + k] = c;
+          }
+        }
+      }
+    }, max, sumExp, k0);
+  }
+  partial.min = min;
+  partial.max = top;
+  partial.sum = sum;
+  partial.finite += finite;
+  partial.nonFinite += count * C - finite;
+}
+
+/** The two sweeps in JavaScript: max (NaN-sticky), argmax and statistics; then sum(exp(x - max)) and the smoothing sum. */
+function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, count: number): void {
+  const { x, classes: C, inner, weight: w, labelSmoothing: e, crossEntropy } = input;
+  const { max, best, arg, sumExp, shifted } = scratch;
+  const float32 = x instanceof Float32Array;
+  let min = partial.min;
+  let top = partial.max;
+  let sum = partial.sum;
+  let finite = 0;
   for (let c = 0; c < C; c++) {
     const at = sampleBase + c * inner;
     for (let k = 0; k < count; k++) {
@@ -139,25 +191,28 @@ function runSegment(input: ElementPassInput, output: ElementPassOutput, partial:
   partial.finite += finite;
   partial.nonFinite += count * C - finite;
   for (let k = 0; k < count; k++) if (max[k] === max[k]) max[k] = best[k];
-  if (crossEntropy) {
-    // Sweep 2: sum(exp(x - max)) and, with smoothing, sum_c w_c (x - max).
-    for (let c = 0; c < C; c++) {
-      const at = sampleBase + c * inner;
-      const wc = w ? w[c] : 1;
-      for (let k = 0; k < count; k++) {
-        const d = x[at + k] - max[k];
-        sumExp[k] += float32 ? expNonPositive(d) : Math.exp(d);
-        if (e !== 0) shifted[k] += wc * d;
-      }
+  if (!crossEntropy) return;
+  for (let c = 0; c < C; c++) {
+    const at = sampleBase + c * inner;
+    const wc = w ? w[c] : 1;
+    for (let k = 0; k < count; k++) {
+      const d = x[at + k] - max[k];
+      sumExp[k] += float32 ? expNonPositive(d) : Math.exp(d);
+      if (e !== 0) shifted[k] += wc * d;
     }
   }
+}
+
+/** Each position's loss, probability of the truth and class-table entries, from its max and sum(exp). */
+function finish(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, row0: number, sampleBase: number, count: number): void {
+  const { x, targets, classes: C, inner, weight: w, ignoreIndex, labelSmoothing: e, crossEntropy } = input;
+  const { max, arg, sumExp, shifted } = scratch;
   let classWeightSum = C;
   if (w && e !== 0) {
     classWeightSum = 0;
     for (let c = 0; c < C; c++) classWeightSum += w[c];
   }
   const { values, trueProbability } = output;
-  const row0 = n * inner + j0;
   for (let k = 0; k < count; k++) {
     const row = row0 + k;
     const t = targets[row];

@@ -62,6 +62,11 @@ export interface CaptureAnalysis {
   elementLosses: Float64Array;
   /** Predicted probability of the true class (binary: of the true label) per element, ignored elements excluded. */
   trueClassProbability: Float64Array;
+  /**
+   * The plots' bins, when they were made where the per-element arrays are (the extension host sends these
+   * instead of the arrays, which are the size of the batch); else the view bins the arrays above.
+   */
+  histograms?: AnalysisHistograms;
   backend: string;
   precision: string;
   /** Total time of every engine call for this capture. */
@@ -69,6 +74,48 @@ export interface CaptureAnalysis {
 }
 
 const MAX_UNIQUE_VALUES = 32;
+
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+export interface AnalysisHistograms {
+  /** Per-element losses, 30 bins over their range. */
+  loss: Histogram;
+  /** Probabilities of the true class, 20 bins over [0, 1]. */
+  probability: Histogram;
+}
+
+export function analysisHistograms(analysis: Pick<CaptureAnalysis, 'elementLosses' | 'trueClassProbability'>): AnalysisHistograms {
+  return { loss: histogram(analysis.elementLosses, 30), probability: histogram(analysis.trueClassProbability, 20, 0, 1) };
+}
+
+/** Equal-width bins over [low, high] (non-finite values left out). */
+export function histogram(values: ArrayLike<number>, bins: number, low?: number, high?: number): Histogram {
+  let min = low ?? Infinity;
+  let max = high ?? -Infinity;
+  if (low === undefined || high === undefined) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (!Number.isFinite(value)) continue;
+      if (low === undefined && value < min) min = value;
+      if (high === undefined && value > max) max = value;
+    }
+  }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return { edges: [], counts: [] };
+  if (max === min) max = min + 1;
+  const width = (max - min) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!Number.isFinite(value)) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor((value - min) / width)))]++;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => min + i * width), counts };
+}
+
+
 
 /** Turns a record and its decoded tensors into the engine's request (Keras losses mapped where PyTorch computes the same). */
 export function requestFor(record: CaptureRecord, tensors: CaptureTensors): LossRequest {
@@ -399,19 +446,43 @@ function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
     finite++;
   }
   const stats: TensorStats = { dtype: tensor.dtype, shape: tensor.shape, min: finite ? min : NaN, max: finite ? max : NaN, mean: finite ? sum / finite : NaN, nonFinite };
-  if (isTarget) {
-    const counts = new Map<number, number>();
-    let more = false;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      const count = counts.get(value);
-      if (count !== undefined) counts.set(value, count + 1);
-      else if (counts.size < MAX_UNIQUE_VALUES) counts.set(value, 1);
+  if (isTarget) stats.unique = distinctValues(values);
+  return stats;
+}
+
+/** Integers in [-SMALL_OFFSET, SMALL_RANGE - SMALL_OFFSET) are counted in an array (class indices, -100, 255). */
+const SMALL_OFFSET = 256;
+const SMALL_RANGE = 4096;
+
+/** The first {@link MAX_UNIQUE_VALUES} distinct values in order of appearance, with their counts; `more` when there are others. */
+function distinctValues(values: ArrayLike<number>): NonNullable<TensorStats['unique']> {
+  const small = new Float64Array(SMALL_RANGE);
+  const other = new Map<number, number>();
+  const kept: number[] = [];
+  let more = false;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const slot = value + SMALL_OFFSET;
+    if (slot >= 0 && slot < SMALL_RANGE && (slot | 0) === slot) {
+      if (small[slot]++ === 0) {
+        if (kept.length < MAX_UNIQUE_VALUES) kept.push(value);
+        else more = true;
+      }
+      continue;
+    }
+    const count = other.get(value);
+    if (count !== undefined) other.set(value, count + 1);
+    else {
+      other.set(value, 1);
+      if (kept.length < MAX_UNIQUE_VALUES) kept.push(value);
       else more = true;
     }
-    stats.unique = { values: [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => a.value - b.value), more };
   }
-  return stats;
+  const countOf = (value: number): number => {
+    const slot = value + SMALL_OFFSET;
+    return slot >= 0 && slot < SMALL_RANGE && (slot | 0) === slot ? small[slot] : other.get(value)!;
+  };
+  return { values: kept.map((value) => ({ value, count: countOf(value) })).sort((a, b) => a.value - b.value), more };
 }
 
 /** ||p ⊙ (g - <p, g>)|| along the class axis: the norm of the gradient through the softmax, without storing it. */

@@ -93,7 +93,14 @@ async function analyseOnHost(capture: PanelCapture, tensors: CaptureTensors, fin
   if (reply.error !== undefined || !reply.analysis) throw new Error(reply.error ?? 'the host sent no analysis');
   const { threads, ...analysis } = reply.analysis;
   return {
-    analysis: { ...analysis, request: requestFor(capture.record, tensors), backend: `extension host (${analysis.backend}${threads ? `, ${threads} threads` : ''})` },
+    analysis: {
+      ...analysis,
+      request: requestFor(capture.record, tensors),
+      // The plots come binned by the host (analysis.histograms): the per-element arrays stay there.
+      elementLosses: new Float64Array(0),
+      trueClassProbability: new Float64Array(0),
+      backend: `extension host (${analysis.backend}${threads ? `, ${threads} threads` : ''})`,
+    },
     note: reply.note,
   };
 }

@@ -48,6 +48,31 @@ export class SimdKernel {
     }
   }
 
+  /** The most rows one {@link rowMaxSumExpFilled} call takes for this class count (one chunk of the module's memory). */
+  filledRowsLimit(classes: number): number {
+    return Math.max(1, Math.floor(CHUNK_FLOATS / ((classes + 7) & ~7)));
+  }
+
+  /**
+   * {@link rowMaxSumExp} on rows the caller writes straight into the module's memory: `fill` puts row r's class c
+   * at `floats[r * stride + c]` (the padding is -inf already). For inputs whose class axis is not the last, so that
+   * gathering a row and the caller's own pass over the values (argmax, statistics) are one loop.
+   */
+  rowMaxSumExpFilled(rows: number, classes: number, fill: (floats: Float32Array, stride: number) => void, maxOut: Float64Array, sumOut: Float64Array, at: number): void {
+    const stride = (classes + 7) & ~7;
+    const outOffset = rows * stride * 4;
+    const buffer = this.memoryFor(outOffset + rows * 16);
+    const floats = new Float32Array(buffer, 0, rows * stride);
+    if (stride !== classes) floats.fill(-Infinity);
+    fill(floats, stride);
+    this.exports.rowMaxSumExp(0, rows, stride, outOffset);
+    const out = new Float64Array(buffer, outOffset, rows * 2);
+    for (let row = 0; row < rows; row++) {
+      maxOut[at + row] = out[2 * row];
+      sumOut[at + row] = out[2 * row + 1];
+    }
+  }
+
   /** Sum of the first `count` (a multiple of 4) elements' binary_cross_entropy_with_logits losses. */
   bceWithLogitsSum(x: Float32Array, y: Float32Array, count: number): number {
     const yOffset = CHUNK_FLOATS * 4;

@@ -173,19 +173,33 @@ export async function analyseCapture(
     return result;
   };
 
+  // Without a correction, a class-index loss on the host kernel needs one pass for the value, the per-element
+  // losses, the per-class table and the input's statistics (every core in Node: the engine's parallel pass).
+  // Class-loss scores outside [0, 1] have no correction (it takes log p of probabilities): the pass runs first,
+  // and its count of non-finite values serves the checks.
+  let pass: ElementPassResult | null = null;
+  let passFailure: unknown;
+  const classLoss = request.loss === 'cross_entropy' || request.loss === 'nll_loss';
+  const passFirst = classLoss && !(isFloating(request.input.dtype) && allInUnitInterval(floatValues(request.input)));
+  if (passFirst) {
+    try {
+      pass = await computeElementPass(request, backend);
+    } catch (failure) {
+      passFailure = failure ?? new Error('the element pass failed');
+    }
+  }
+
   // The checks that select a correction do not need the loss (only `loss-near-uniform`, added below, does).
-  const requestChecks = runChecks(request);
+  const requestChecks = runChecks(request, undefined, undefined, pass ? { inputNonFinite: pass.summary.nonFinite } : {});
   const rules = requestChecks.map((check) => check.rule).concat(findings);
   let correction = correctionFor(request, rules, false);
 
   let result: LossResult | undefined;
   let configuredGradient: HostTensor | undefined;
   let error: string | undefined;
-  // Without a correction, a class-index loss on the host kernel needs one pass for the value, the per-element
-  // losses, the per-class table and the input's statistics (every core in Node: the engine's parallel pass).
-  let pass: ElementPassResult | null = null;
   try {
-    pass = correction ? null : await computeElementPass(request, backend);
+    if (passFailure !== undefined) throw passFailure;
+    if (!passFirst && !correction) pass = await computeElementPass(request, backend);
     if (pass) {
       result = pass.result;
       engineCalls.push(pass.result);

@@ -125,32 +125,57 @@ function simdSweep(simd: SimdKernel, input: ElementPassInput, scratch: Scratch, 
   const x = input.x as Float32Array;
   const { classes: C, inner } = input;
   const { max, best, arg, sumExp } = scratch;
+  // Statistics without a finiteness test per value: a NaN never wins a comparison, and an infinity makes the sum
+  // infinite (float32 values cannot overflow a float64 sum), in which case the segment is counted again with tests.
+  let min = Infinity;
+  let top = -Infinity;
+  let sum = 0;
+  const limit = simd.filledRowsLimit(C);
+  for (let k0 = 0; k0 < count; k0 += limit) {
+    const rows = Math.min(limit, count - k0);
+    const { floats, stride } = simd.rowsToFill(rows, C);
+    for (let c = 0; c < C; c++) {
+      const at = sampleBase + c * inner + k0;
+      for (let k = 0, to = c; k < rows; k++, to += stride) {
+        const v = x[at + k];
+        floats[to] = v;
+        if (v < min) min = v;
+        if (v > top) top = v;
+        sum += v;
+        if (v > best[k0 + k]) {
+          best[k0 + k] = v;
+          arg[k0 + k] = c;
+        }
+      }
+    }
+    simd.rowMaxSumExpOfFilled(rows, C, max, sumExp, k0);
+  }
+  if (sum - sum === 0) {
+    if (min < partial.min) partial.min = min;
+    if (top > partial.max) partial.max = top;
+    partial.sum += sum;
+    partial.finite += count * C;
+  } else {
+    segmentStatistics(x, C, inner, partial, sampleBase, count);
+  }
+}
+
+/** The input's statistics over a segment, value by value (finite ones only): for segments holding NaN or infinities. */
+function segmentStatistics(x: FloatArray, C: number, inner: number, partial: BlockPartial, sampleBase: number, count: number): void {
   let min = partial.min;
   let top = partial.max;
   let sum = partial.sum;
   let finite = 0;
-  const limit = simd.filledRowsLimit(C);
-  for (let k0 = 0; k0 < count; k0 += limit) {
-    const rows = Math.min(limit, count - k0);
-    simd.rowMaxSumExpFilled(rows, C, (floats, stride) => {
-      for (let c = 0; c < C; c++) {
-        const at = sampleBase + c * inner + k0;
-        for (let k = 0, to = c; k < rows; k++, to += stride) {
-          const v = x[at + k];
-          floats[to] = v;
-          if (v - v === 0) {
-            if (v < min) min = v;
-            if (v > top) top = v;
-            sum += v;
-            finite++;
-          }
-          if (v > best[k0 + k]) {
-            best[k0 + k] = v;
-            arg[k0 + k] = c;
-          }
-        }
-      }
-    }, max, sumExp, k0);
+  for (let c = 0; c < C; c++) {
+    const at = sampleBase + c * inner;
+    for (let k = 0; k < count; k++) {
+      const v = x[at + k];
+      if (v - v !== 0) continue;
+      if (v < min) min = v;
+      if (v > top) top = v;
+      sum += v;
+      finite++;
+    }
   }
   partial.min = min;
   partial.max = top;
@@ -207,20 +232,25 @@ function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial
 function finish(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, row0: number, sampleBase: number, count: number): void {
   const { x, targets, classes: C, inner, weight: w, ignoreIndex, labelSmoothing: e, crossEntropy } = input;
   const { max, arg, sumExp, shifted } = scratch;
+  const float32 = x instanceof Float32Array;
   let classWeightSum = C;
   if (w && e !== 0) {
     classWeightSum = 0;
     for (let c = 0; c < C; c++) classWeightSum += w[c];
   }
   const { values, trueProbability } = output;
+  const { classCount, classLoss, classProbability, classHits } = partial;
+  let total = 0;
+  let weightSum = 0;
   for (let k = 0; k < count; k++) {
     const row = row0 + k;
-    const t = targets[row];
-    if (t === ignoreIndex) {
+    const target = targets[row];
+    if (target === ignoreIndex) {
       values[row] = 0;
       trueProbability[row] = NaN;
       continue;
     }
+    const t = target | 0; // a class index in [0, C): validated by planLoss
     const wt = w ? w[t] : 1;
     const xt = x[sampleBase + t * inner + k];
     let logP: number;
@@ -234,16 +264,19 @@ function finish(input: ElementPassInput, output: ElementPassOutput, partial: Blo
       logP = xt;
       loss = -wt * xt;
     }
-    const probability = Math.exp(logP);
+    // Cross-entropy log-probabilities are <= 0 (or NaN); nll_loss inputs may be anything.
+    const probability = float32 && crossEntropy ? expNonPositive(logP) : Math.exp(logP);
     values[row] = loss;
     trueProbability[row] = probability;
-    partial.total += loss;
-    partial.weightSum += wt;
-    partial.classCount[t]++;
-    partial.classLoss[t] += loss;
-    partial.classProbability[t] += probability;
-    if (arg[k] === t) partial.classHits[t]++;
+    total += loss;
+    weightSum += wt;
+    classCount[t]++;
+    classLoss[t] += loss;
+    classProbability[t] += probability;
+    if (arg[k] === t) classHits[t]++;
   }
+  partial.total += total;
+  partial.weightSum += weightSum;
 }
 
 /** The blocks' partials added in block order (the deterministic order the module's comment promises). */

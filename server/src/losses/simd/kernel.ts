@@ -54,19 +54,23 @@ export class SimdKernel {
   }
 
   /**
-   * {@link rowMaxSumExp} on rows the caller writes straight into the module's memory: `fill` puts row r's class c
-   * at `floats[r * stride + c]` (the padding is -inf already). For inputs whose class axis is not the last, so that
-   * gathering a row and the caller's own pass over the values (argmax, statistics) are one loop.
+   * {@link rowMaxSumExp} on rows the caller writes straight into the module's memory, for inputs whose class axis
+   * is not the last (gathering a row and the caller's own pass over its values are then one loop): `rowsToFill`
+   * gives the memory as `rows` rows of `stride` floats (the padding set to -inf), the caller puts row r's class c at
+   * `floats[r * stride + c]`, and `rowMaxSumExpOfFilled` writes each row's max and sum(exp) into the outputs at `at`.
    */
-  rowMaxSumExpFilled(rows: number, classes: number, fill: (floats: Float32Array, stride: number) => void, maxOut: Float64Array, sumOut: Float64Array, at: number): void {
+  rowsToFill(rows: number, classes: number): { floats: Float32Array; stride: number } {
     const stride = (classes + 7) & ~7;
-    const outOffset = rows * stride * 4;
-    const buffer = this.memoryFor(outOffset + rows * 16);
+    const buffer = this.memoryFor(rows * stride * 4 + rows * 16);
     const floats = new Float32Array(buffer, 0, rows * stride);
     if (stride !== classes) floats.fill(-Infinity);
-    fill(floats, stride);
-    this.exports.rowMaxSumExp(0, rows, stride, outOffset);
-    const out = new Float64Array(buffer, outOffset, rows * 2);
+    return { floats, stride };
+  }
+
+  rowMaxSumExpOfFilled(rows: number, classes: number, maxOut: Float64Array, sumOut: Float64Array, at: number): void {
+    const outOffset = rows * ((classes + 7) & ~7) * 4;
+    this.exports.rowMaxSumExp(0, rows, (classes + 7) & ~7, outOffset);
+    const out = new Float64Array(this.exports.memory.buffer, outOffset, rows * 2);
     for (let row = 0; row < rows; row++) {
       maxOut[at + row] = out[2 * row];
       sumOut[at + row] = out[2 * row + 1];

@@ -3,7 +3,10 @@
  * loss engine on each backend Node offers, against PyTorch on the CPU timed in-process on the same tensors,
  * in the same run. Prints times, ratios to PyTorch, and memory against the input's size.
  *
- *   node --import tsx bench/loss-bench.ts [--rows 65536] [--classes 1000] [--repeat 3] [--rounds 2] [--backends js,wasm,cpu] [--no-torch]
+ *   node --import tsx bench/loss-bench.ts [--rows 65536] [--classes 1000] [--repeat 3] [--rounds 2] [--backends js,js@1,wasm,cpu] [--no-torch]
+ *
+ * `js@N` runs the host kernel on N threads (LOSS_LENS_THREADS=N); plain `js` on every core, as `loss-lens loss` does.
+ * Besides the wall time (median) each row gives the process CPU time per run, all threads together.
  *
  * Every measurement runs in its own process, so that peak RSS belongs to one backend alone. On a shared machine the
  * load drifts between measurements: the whole sequence (PyTorch, then each backend) runs `--rounds` times,
@@ -26,6 +29,8 @@ const LOSSES: LossName[] = ['cross_entropy', 'binary_cross_entropy_with_logits']
 interface Measurement {
   backend: string;
   ms: number;
+  /** Process CPU time per run (the warm-up included in the average), all threads together. */
+  cpuMs: number;
   value: number;
   peakRss: number;
   loadedRss: number;
@@ -67,12 +72,14 @@ async function measure(folder: string, loss: LossName, backend: BackendChoice, r
   const input = readTensorArgument(path.join(folder, 'input.npy'));
   const target = readTensorArgument(path.join(folder, loss === 'cross_entropy' ? 'labels.npy' : 'binary.npy'));
   const loadedRss = process.memoryUsage().rss;
+  const cpuStart = process.cpuUsage();
   const result = await computeLoss({ loss, input, target }, { backend, repeat });
-  return { backend: result.backend + (result.threads ? ` (${result.threads} threads)` : ''), ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
+  const cpu = process.cpuUsage(cpuStart);
+  return { backend: result.backend + (result.threads ? ` (${result.threads} threads)` : ''), cpuMs: (cpu.user + cpu.system) / 1000 / (repeat + 1), ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
 }
 
-function run(command: string, args: string[]): Measurement | string {
-  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+function run(command: string, args: string[], env: Record<string, string> = {}): Measurement | string {
+  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Measurement;
@@ -106,9 +113,11 @@ async function main(): Promise<void> {
         for (const name of contenders) {
           if (name === 'cpu' && round > 0) continue;
           // TensorFlow.js's cpu backend takes many seconds per run at this size: one timed run after the warm-up.
+          // `js@N`: the host kernel on N threads (LOSS_LENS_THREADS), to compare with PyTorch's own thread count.
+          const [backend, threads] = name.split('@');
           const measurement = name === 'torch'
             ? run(PYTHON_WITH_TORCH, [path.join(__dirname, 'loss-bench-torch.py'), folder, loss, String(repeat)])
-            : run(process.execPath, ['--import', 'tsx', __filename, '--child', folder, loss, name, String(name === 'cpu' ? 1 : repeat)]);
+            : run(process.execPath, ['--import', 'tsx', __filename, '--child', folder, loss, backend, String(name === 'cpu' ? 1 : repeat)], threads ? { LOSS_LENS_THREADS: threads } : {});
           const previous = best.get(name);
           if (previous === undefined || typeof previous === 'string' || (typeof measurement !== 'string' && measurement.ms < previous.ms)) best.set(name, measurement);
         }
@@ -122,7 +131,8 @@ async function main(): Promise<void> {
         }
         const ratio = typeof torch === 'string' ? '' : `  ${(measurement.ms / torch.ms).toFixed(2)}x torch`;
         const extra = Math.max(0, measurement.peakRss - measurement.loadedRss);
-        console.log(`  ${measurement.backend.padEnd(34)} ${measurement.ms.toFixed(1).padStart(9)} ms${ratio.padEnd(16)} value ${measurement.value.toPrecision(8)}` +
+        const cpuRatio = typeof torch === 'string' ? '' : ` (${(measurement.cpuMs / torch.cpuMs).toFixed(2)}x)`;
+        console.log(`  ${measurement.backend.padEnd(34)} ${measurement.ms.toFixed(1).padStart(9)} ms${ratio.padEnd(16)} CPU ${measurement.cpuMs.toFixed(0)} ms${cpuRatio}  value ${measurement.value.toPrecision(8)}` +
           `   peak RSS ${mib(measurement.peakRss)} (${(measurement.peakRss / inputBytes).toFixed(2)}x input), beyond the loaded tensors ${mib(extra)} (${(extra / inputBytes).toFixed(2)}x input)`);
       }
     }

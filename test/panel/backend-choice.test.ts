@@ -12,6 +12,7 @@ import { analyseOnHost } from '../../client/src/panel/host-analysis';
 import type { HostMessage, PanelCapture, PanelLossCall } from '../../client/src/panel/messages';
 import { decideBackend, isSoftwareRenderer, type GpuProbe } from '../../client/src/panel/webview/choose-backend';
 import { analyseCapture } from '../../client/src/panel/webview/compute';
+import { threadsFromEnvironment } from '../../server/src/losses/parallel';
 import { encodeNpy } from '../../server/src/tensors/npy';
 import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, type PanelPage } from './browser-page';
 
@@ -48,10 +49,10 @@ describe('automatic backend: the decision', () => {
   });
 });
 
-/** Segmentation-shaped logits [4, 10, 64, 64] (163,840 elements: past the small-capture bound) with inline data. */
-function segmentationCapture(): CaptureRecord {
-  const shape = [4, 10, 64, 64];
-  const inner = 64 * 64;
+/** Segmentation-shaped logits [4, 10, height, 64] (163,840 elements by default: past the small-capture bound) with inline data. */
+function segmentationCapture(height = 64): CaptureRecord {
+  const shape = [4, 10, height, 64];
+  const inner = height * 64;
   let seed = 99;
   const random = (): number => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -70,7 +71,7 @@ function segmentationCapture(): CaptureRecord {
     loss: 'cross_entropy', framework: 'pytorch', options: { reduction: 'mean', ignoreIndex: 255 }, source: { via: 'helper' },
     tensors: {
       input: { dtype: 'float32', shape, data: inline({ dtype: 'float32', shape, data: logits }) },
-      target: { dtype: 'int64', shape: [4, 64, 64], data: inline({ dtype: 'int64', shape: [4, 64, 64], data: labels }) },
+      target: { dtype: 'int64', shape: [4, height, 64], data: inline({ dtype: 'int64', shape: [4, height, 64], data: labels }) },
     },
   });
 }
@@ -131,5 +132,24 @@ describe('automatic backend in Chromium with software devices', { skip }, () => 
     } finally {
       await page.close();
     }
+  });
+});
+
+describe('the extension host\'s analysis bundle', () => {
+  const bundled = path.join(REPOSITORY_ROOT, 'client/out/host-analysis.js');
+  it('client/out/host-analysis.js analyses a capture on the worker threads beside it', { skip: !fs.existsSync(bundled) && 'not built (npm run build)' }, async () => {
+    // 2.6M elements: past the size where the engine brings in threads.
+    const record = segmentationCapture(1024);
+    const capture: PanelCapture = { record, cell: 2 };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { analyseOnHost: bundledAnalyse } = require(bundled) as { analyseOnHost: typeof analyseOnHost };
+    const { analysis } = await bundledAnalyse(capture, [], 50_000_000);
+    const threads = threadsFromEnvironment();
+    assert.equal(analysis.threads, threads > 1 ? threads : undefined);
+    const expected = await analyseCapture(record, decodeCaptureTensors(record), 'js');
+    // The same bits as one thread here: the blocks are summed in the same order whatever ran them.
+    assert.equal(analysis.result!.value, expected.result!.value);
+    assert.deepEqual(analysis.classes, expected.classes);
+    assert.equal(analysis.histograms.loss.counts.reduce((a, b) => a + b, 0), 4 * 1024 * 64, 'every element binned by the host');
   });
 });

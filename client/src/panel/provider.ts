@@ -9,8 +9,8 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { DIAGNOSTIC_SOURCE, LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
 import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
 import { readCaptureFolder } from '../capture/kernel';
-import { configureParallelKernels } from '../../../server/src/losses/parallel';
-import { analyseOnHost } from './host-analysis';
+import * as path from 'node:path';
+import type { analyseOnHost as AnalyseOnHost } from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { matchCall } from './match';
@@ -48,8 +48,6 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly client: LanguageClient | undefined,
     private readonly output: vscode.OutputChannel,
   ) {
-    // The host kernel's passes on every core, for the analyses the webview hands over.
-    configureParallelKernels();
     this.disposables.push(
       vscode.window.onDidChangeActiveNotebookEditor(() => this.scheduleRefresh()),
       vscode.workspace.onDidChangeNotebookDocument((event) => {
@@ -139,7 +137,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       reply = { type: 'analysis', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
     } else {
       try {
-        const { analysis, note } = await analyseOnHost(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
+        const { analysis, note } = await hostAnalysis()(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
         reply = { type: 'analysis', requestId: message.requestId, analysis, note };
       } catch (error) {
         reply = { type: 'analysis', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
@@ -240,6 +238,19 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     for (const disposable of this.disposables) disposable.dispose();
   }
+}
+
+let loadedHostAnalysis: typeof AnalyseOnHost | undefined;
+
+/**
+ * The host's analysis, from its own bundle beside this one (`host-analysis.js`: the loss engine with TensorFlow.js's
+ * backends, 2 MB), loaded on the first request rather than at activation. A computed path keeps esbuild from
+ * inlining it.
+ */
+function hostAnalysis(): typeof AnalyseOnHost {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loadedHostAnalysis ??= (require(path.join(__dirname, 'host-analysis.js')) as { analyseOnHost: typeof AnalyseOnHost }).analyseOnHost;
+  return loadedHostAnalysis;
 }
 
 export function maxElements(): number {

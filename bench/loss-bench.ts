@@ -68,7 +68,9 @@ function writeTensors(folder: string, rows: number, classes: number): number {
 /** The child process: one loss on one backend. */
 async function measure(folder: string, loss: LossName, backend: BackendChoice, repeat: number): Promise<Measurement> {
   configureNodeBackends();
-  configureParallelKernels(); // as `loss-lens loss` does: every core, or LOSS_LENS_THREADS
+  // As `loss-lens loss` does: every core (or LOSS_LENS_THREADS), with the built worker when there is one.
+  const bundled = path.join(__dirname, '../server/out/kernel-worker.js');
+  configureParallelKernels(undefined, fs.existsSync(bundled) ? bundled : undefined);
   const input = readTensorArgument(path.join(folder, 'input.npy'));
   const target = readTensorArgument(path.join(folder, loss === 'cross_entropy' ? 'labels.npy' : 'binary.npy'));
   const loadedRss = process.memoryUsage().rss;

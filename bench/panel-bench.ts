@@ -84,7 +84,7 @@ function nodeRun(folder: string, backend: BackendChoice): NodeRun | string {
 
 async function nodeChild(backend: BackendChoice, folder: string): Promise<void> {
   configureNodeBackends();
-  configureParallelKernels(); // as the extension host does: every core, or LOSS_LENS_THREADS
+  configureParallelKernels(undefined, builtWorker()); // as the extension host does: every core, or LOSS_LENS_THREADS
   const baselineKiB = process.resourceUsage().maxRSS;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
@@ -178,10 +178,16 @@ async function browserRun(folder: string, backend: 'auto' | 'webgl'): Promise<Br
   }
 }
 
+/** The bundled worker the extension runs (`npm run build`); without it the TypeScript one (tsx compiles it on start). */
+function builtWorker(): string | undefined {
+  const bundled = path.join(__dirname, '../client/out/kernel-worker.js');
+  return fs.existsSync(bundled) ? bundled : undefined;
+}
+
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
-  configureParallelKernels(); // the stand-in host of the webview runs in this process
+  configureParallelKernels(undefined, builtWorker()); // the stand-in host of the webview runs in this process
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-panel-bench-'));
   const log = (line: string): void => {
     if (!json) console.log(line);

@@ -99,6 +99,8 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
   if (options.posWeight !== undefined && options.loss !== 'binary_cross_entropy_with_logits') {
     throw new UsageError(`--pos-weight applies to binary_cross_entropy_with_logits only`);
   }
+  // The host kernel's threads start while the tensors are read (TensorFlow.js backends have their own).
+  if (options.backend === 'auto' || options.backend === 'js') configureParallelKernels();
   let request: LossRequest;
   try {
     const read = (file: string | undefined): HostTensor | undefined => (file === undefined ? undefined : readTensorArgument(file));
@@ -121,7 +123,6 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
   }
 
   configureNodeBackends();
-  configureParallelKernels();
   let result: LossResult;
   try {
     result = await computeLoss(request, { backend: options.backend, repeat: options.repeat });

@@ -23,12 +23,15 @@ class KernelPool {
   private readonly pending = new Map<number, { resolve(reply: KernelReply): void; reject(error: Error): void }>();
   private nextId = 0;
 
-  constructor(readonly threads: number) {}
+  /** Starts the workers now (unreferenced), so that their start-up overlaps whatever the caller does next (reading tensors). */
+  constructor(readonly threads: number, private readonly workerScript?: string) {
+    for (let index = 0; index < threads - 1; index++) this.worker(index);
+  }
 
   private worker(index: number): Worker {
     let worker = this.workers[index];
     if (!worker) {
-      worker = startWorker();
+      worker = startWorker(this.workerScript);
       // Idle workers must not keep the CLI (or a test) alive.
       worker.unref();
       worker.on('message', (reply: KernelReply) => {
@@ -67,7 +70,8 @@ class KernelPool {
 }
 
 /** The bundled worker beside this bundle (server/out/ or client/out/); from source (tests, tsx), the TypeScript file. */
-function startWorker(): Worker {
+function startWorker(script?: string): Worker {
+  if (script) return new Worker(script);
   const bundled = path.join(__dirname, 'kernel-worker.js');
   if (fs.existsSync(bundled)) return new Worker(bundled);
   const source = path.join(__dirname, 'kernel-worker.ts');
@@ -132,12 +136,14 @@ async function parallelRowStatistics(x: Float32Array, rows: number, classes: num
 
 /**
  * Lets the engine run its parallel paths on `threads` threads (default: every core, `LOSS_LENS_THREADS` to
- * override; 1 turns them off). Idempotent; a later call with another count replaces the pool.
+ * override; 1 turns them off), starting the workers now. `workerScript`: a bundled `kernel-worker.js` to run instead
+ * of the one beside this module (the benchmarks, run from source, use the built one as the extension does).
+ * Idempotent; a later call with another count replaces the pool.
  */
-export function configureParallelKernels(threads = threadsFromEnvironment()): void {
+export function configureParallelKernels(threads = threadsFromEnvironment(), workerScript?: string): void {
   if (pool?.threads === threads) return;
   void pool?.terminate();
-  pool = threads > 1 ? new KernelPool(threads) : undefined;
+  pool = threads > 1 ? new KernelPool(threads, workerScript) : undefined;
   registerParallelKernels(pool ? {
     elementPass: (input) => (input.x.length >= PARALLEL_MIN_ELEMENTS ? parallelElementPass(input) : null),
     rowStatistics: (x, rows, classes) => (x.length >= PARALLEL_MIN_ELEMENTS ? parallelRowStatistics(x, rows, classes) : null),

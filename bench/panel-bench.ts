@@ -132,7 +132,7 @@ print(json.dumps({"loadMs": load_ms, "ms": sorted(walls)[1], "cpuMs": sorted(cpu
   return JSON.parse(run.stdout) as TorchReference;
 }
 
-interface BrowserRun { ms: number; badge: string; reason: string; heapBytes: number }
+interface BrowserRun { ms: number; badge: string; reason: string; phases: string; heapBytes: number }
 
 /**
  * The webview bundle in Chromium on its software devices, from the `show` message (bytes included, as the host
@@ -168,11 +168,13 @@ async function browserRun(folder: string, backend: 'auto' | 'webgl'): Promise<Br
     const error = await page.page.locator('[data-testid="analysis-error"]').count();
     if (error) return await page.page.locator('[data-testid="analysis-error"]').innerText();
     const badge = await page.page.locator('[data-testid="backend-badge"]').innerText();
+    const phases = await page.page.evaluate(() => window.performance.getEntriesByType('measure').filter((entry) => entry.name.startsWith('loss-lens:'))
+      .map((entry) => `${entry.name.slice(10)} ${Math.round(entry.duration)} ms`).join(', '));
     const reason = (await page.page.locator('[data-testid="backend-reason"]').allInnerTexts())[0] ?? '';
     const session = await page.page.context().newCDPSession(page.page);
     await session.send('Performance.enable');
     const heap = (await session.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'JSHeapUsedSize');
-    return { ms, badge, reason, heapBytes: heap?.value ?? NaN };
+    return { ms, badge, reason, phases, heapBytes: heap?.value ?? NaN };
   } finally {
     await page.close();
   }
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
         }
         if (backend === 'auto') webview = run;
         const budget = host ? `; goal 1.5 x host + 0.5 s = ${(1.5 * host.analyseMs + 500).toFixed(0)} ms` : '';
-        log(`chromium webview ${backend} (${run.badge}): ${run.ms.toFixed(0)} ms from the show message to the rendered analysis${ratio(run.ms)}${budget}; JS heap after ${mb(run.heapBytes)}${run.reason ? `\n  ${run.reason}` : ''}`);
+        log(`chromium webview ${backend} (${run.badge}): ${run.ms.toFixed(0)} ms from the show message to the rendered analysis${ratio(run.ms)}${budget}; JS heap after ${mb(run.heapBytes)}\n  phases: ${run.phases}${run.reason ? `\n  ${run.reason}` : ''}`);
       }
     }
     if (json) {

@@ -105,7 +105,18 @@ async function analyseOnHost(capture: PanelCapture, tensors: CaptureTensors, fin
   };
 }
 
-let gpuProbe: Promise<GpuProbe> | undefined;
+/** Started with the page: asking WebGPU for an adapter and creating a WebGL context take a moment on some machines. */
+const gpuProbe: Promise<GpuProbe> = timed('probe', probeGpus);
+
+/** Runs `work` under a performance measure `loss-lens:<name>` (what the benchmark reads to say where the time went). */
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    performance.measure(`loss-lens:${name}`, { start, end: performance.now() });
+  }
+}
 
 /**
  * The automatic choice (choose-backend.ts): software GPUs are ruled out by their names; a hardware GPU is timed
@@ -113,7 +124,6 @@ let gpuProbe: Promise<GpuProbe> | undefined;
  */
 async function chooseAutomatically(capture: PanelCapture, tensors: CaptureTensors, findings: string[], hostAvailable: boolean): Promise<BackendDecision> {
   const elements = tensors.input.data.length;
-  gpuProbe ??= probeGpus();
   const probe = await gpuProbe;
   const gpu = hardwareGpu(probe);
   let calibration: Calibration | undefined;
@@ -162,13 +172,14 @@ async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, m
     fallbackNote = 'The extension host does not compute here; computed with the automatic choice instead.';
     path = 'auto';
   }
-  if (path === 'auto') ({ path, reason } = await chooseAutomatically(capture, limited.tensors, findings, hostAvailable));
+  if (path === 'auto') ({ path, reason } = await timed('choose', () => chooseAutomatically(capture, limited.tensors, findings, hostAvailable)));
   let analysis: CaptureAnalysis;
   if (path === 'host') {
-    analysis = (await analyseOnHost(capture, limited.tensors, findings)).analysis;
+    analysis = (await timed('host', () => analyseOnHost(capture, limited.tensors, findings))).analysis;
   } else {
     try {
-      analysis = await analyseCapture(capture.record, limited.tensors, path, findings);
+      const chosen = path;
+      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings));
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       // The chosen backend cannot run in this webview: say so and let the engine pick.

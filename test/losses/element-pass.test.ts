@@ -2,6 +2,8 @@
 // kernel's worker threads (parallel.ts): the same values as one thread, bit for bit, on every thread count.
 import { after, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import type { HostTensor, LossRequest } from '../../server/src/losses/api';
 import { computeElementPass, computeLoss } from '../../server/src/losses/engine';
 import { toFloat64 } from '../../server/src/losses/validate';
@@ -122,6 +124,17 @@ describe('worker threads: the same bits on any thread count', () => {
     }
     const reference = await computeLoss({ ...rows, input: { dtype: 'float64', shape: rows.input.shape, data: Float64Array.from(rows.input.data as Float32Array) } });
     close(runs[0].rows!, reference.value!, 1e-6, 'float32 rows on threads against float64');
+  });
+});
+
+describe('worker threads: idle ones keep no process alive', () => {
+  it('a process that starts the pool and runs nothing exits by itself', () => {
+    const source = path.join(__dirname, '../../server/src/losses/parallel.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(source)}).configureParallelKernels(3); console.log('started')`],
+      { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.signal, null, 'killed by the timeout: the idle workers held the event loop');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /started/);
   });
 });
 

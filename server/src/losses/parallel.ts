@@ -32,8 +32,6 @@ class KernelPool {
     let worker = this.workers[index];
     if (!worker) {
       worker = startWorker(this.workerScript);
-      // Idle workers must not keep the CLI (or a test) alive.
-      worker.unref();
       worker.on('message', (reply: KernelReply) => {
         const waiting = this.pending.get(reply.id);
         this.pending.delete(reply.id);
@@ -46,6 +44,8 @@ class KernelPool {
         this.pending.clear();
         this.workers[index] = undefined as unknown as Worker;
       });
+      // Idle workers must not keep the CLI (or a test) alive; after the listeners, which would ref it again.
+      worker.unref();
       this.workers[index] = worker;
     }
     return worker;

@@ -89,6 +89,7 @@ async function nodeChild(backend: BackendChoice, folder: string): Promise<void> 
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const record = parseCaptureRecord(JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')));
+  // As the extension host's readCaptureFolder reads local capture folders: into shared memory.
   const tensors = decodeCaptureTensors(record, (file) => readFileShared(path.join(folder, file)));
   const readMs = performance.now() - start;
   const analysis = await analyseCapture(record, tensors, backend);

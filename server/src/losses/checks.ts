@@ -286,8 +286,8 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
       });
     }
   } else {
-    const integral = target.every((t) => Number.isInteger(t));
-    if (isFloating(request.target.dtype) && target.length > 0 && integral) {
+    // Only a float target can hold "float integers": an integer tensor skips the pass over its values.
+    if (isFloating(request.target.dtype) && target.length > 0 && target.every((t) => Number.isInteger(t))) {
       checks.push({
         rule: 'target-float-integers', severity: 'warning',
         message: `the target holds whole numbers in a ${request.target.dtype} tensor, used as class indices: ${request.loss} needs int64 (target.long())`,

@@ -19,7 +19,7 @@ const PARALLEL_MIN_ELEMENTS = 1 << 20;
 type JobWithoutId = KernelJob extends infer J ? (J extends KernelJob ? Omit<J, 'id'> : never) : never;
 
 class KernelPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: (Worker | undefined)[] = [];
   private readonly pending = new Map<number, { resolve(reply: KernelReply): void; reject(error: Error): void }>();
   private nextId = 0;
 
@@ -42,7 +42,7 @@ class KernelPool {
       worker.on('error', (error) => {
         for (const [, waiting] of this.pending) waiting.reject(error);
         this.pending.clear();
-        this.workers[index] = undefined as unknown as Worker;
+        this.workers[index] = undefined; // a crashed worker: the next job starts another
       });
       // Idle workers must not keep the CLI (or a test) alive; after the listeners, which would ref it again.
       worker.unref();
@@ -64,7 +64,7 @@ class KernelPool {
   }
 
   async terminate(): Promise<void> {
-    await Promise.all(this.workers.filter(Boolean).map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker?.terminate()));
     this.workers.length = 0;
   }
 }

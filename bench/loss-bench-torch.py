@@ -33,14 +33,16 @@ else:
 loaded = rss_bytes()
 run().item()
 samples = []
+cpu_start = time.process_time()
 for _ in range(repeat):
     start = time.perf_counter()
     value = run().item()
     samples.append((time.perf_counter() - start) * 1000)
+cpu_ms = (time.process_time() - cpu_start) * 1000 / repeat
 samples.sort()
 middle = len(samples) // 2
 median = samples[middle] if len(samples) % 2 else (samples[middle - 1] + samples[middle]) / 2
 print(json.dumps({
-    'backend': f'torch {torch.__version__} ({torch.get_num_threads()} threads)', 'ms': median, 'value': value,
+    'backend': f'torch {torch.__version__} ({torch.get_num_threads()} threads)', 'ms': median, 'cpuMs': cpu_ms, 'value': value,
     'peakRss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'loadedRss': loaded,
 }))

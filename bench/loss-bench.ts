@@ -3,7 +3,10 @@
  * loss engine on each backend Node offers, against PyTorch on the CPU timed in-process on the same tensors,
  * in the same run. Prints times, ratios to PyTorch, and memory against the input's size.
  *
- *   node --import tsx bench/loss-bench.ts [--rows 65536] [--classes 1000] [--repeat 3] [--rounds 2] [--backends js,wasm,cpu] [--no-torch]
+ *   node --import tsx bench/loss-bench.ts [--rows 65536] [--classes 1000] [--repeat 3] [--rounds 2] [--backends js,js@1,wasm,cpu] [--no-torch]
+ *
+ * `js@N` runs the host kernel on N threads (LOSS_LENS_THREADS=N); plain `js` on every core, as `loss-lens loss` does.
+ * Besides the wall time (median) each row gives the process CPU time per run, all threads together.
  *
  * Every measurement runs in its own process, so that peak RSS belongs to one backend alone. On a shared machine the
  * load drifts between measurements: the whole sequence (PyTorch, then each backend) runs `--rounds` times,
@@ -16,6 +19,7 @@ import * as path from 'node:path';
 import type { LossName } from '../server/src/losses/api';
 import { BackendChoice, computeLoss } from '../server/src/losses/engine';
 import { configureNodeBackends } from '../server/src/losses/node-backends';
+import { configureParallelKernels } from '../server/src/losses/parallel';
 import { encodeNpy } from '../server/src/tensors/npy';
 import { readTensorArgument } from '../server/src/tensors/read-file';
 
@@ -25,6 +29,8 @@ const LOSSES: LossName[] = ['cross_entropy', 'binary_cross_entropy_with_logits']
 interface Measurement {
   backend: string;
   ms: number;
+  /** Process CPU time per run (the warm-up included in the average), all threads together. */
+  cpuMs: number;
   value: number;
   peakRss: number;
   loadedRss: number;
@@ -62,15 +68,20 @@ function writeTensors(folder: string, rows: number, classes: number): number {
 /** The child process: one loss on one backend. */
 async function measure(folder: string, loss: LossName, backend: BackendChoice, repeat: number): Promise<Measurement> {
   configureNodeBackends();
+  // As `loss-lens loss` does: every core (or LOSS_LENS_THREADS), with the built worker when there is one.
+  const bundled = path.join(__dirname, '../server/out/kernel-worker.js');
+  configureParallelKernels(undefined, fs.existsSync(bundled) ? bundled : undefined);
   const input = readTensorArgument(path.join(folder, 'input.npy'));
   const target = readTensorArgument(path.join(folder, loss === 'cross_entropy' ? 'labels.npy' : 'binary.npy'));
   const loadedRss = process.memoryUsage().rss;
+  const cpuStart = process.cpuUsage();
   const result = await computeLoss({ loss, input, target }, { backend, repeat });
-  return { backend: result.backend, ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
+  const cpu = process.cpuUsage(cpuStart);
+  return { backend: result.backend + (result.threads ? ` (${result.threads} threads)` : ''), cpuMs: (cpu.user + cpu.system) / 1000 / (repeat + 1), ms: result.ms, value: result.value!, peakRss: process.resourceUsage().maxRSS * 1024, loadedRss };
 }
 
-function run(command: string, args: string[]): Measurement | string {
-  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+function run(command: string, args: string[], env: Record<string, string> = {}): Measurement | string {
+  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Measurement;
@@ -104,9 +115,11 @@ async function main(): Promise<void> {
         for (const name of contenders) {
           if (name === 'cpu' && round > 0) continue;
           // TensorFlow.js's cpu backend takes many seconds per run at this size: one timed run after the warm-up.
+          // `js@N`: the host kernel on N threads (LOSS_LENS_THREADS), to compare with PyTorch's own thread count.
+          const [backend, threads] = name.split('@');
           const measurement = name === 'torch'
             ? run(PYTHON_WITH_TORCH, [path.join(__dirname, 'loss-bench-torch.py'), folder, loss, String(repeat)])
-            : run(process.execPath, ['--import', 'tsx', __filename, '--child', folder, loss, name, String(name === 'cpu' ? 1 : repeat)]);
+            : run(process.execPath, ['--import', 'tsx', __filename, '--child', folder, loss, backend, String(name === 'cpu' ? 1 : repeat)], threads ? { LOSS_LENS_THREADS: threads } : {});
           const previous = best.get(name);
           if (previous === undefined || typeof previous === 'string' || (typeof measurement !== 'string' && measurement.ms < previous.ms)) best.set(name, measurement);
         }
@@ -120,7 +133,8 @@ async function main(): Promise<void> {
         }
         const ratio = typeof torch === 'string' ? '' : `  ${(measurement.ms / torch.ms).toFixed(2)}x torch`;
         const extra = Math.max(0, measurement.peakRss - measurement.loadedRss);
-        console.log(`  ${measurement.backend.padEnd(34)} ${measurement.ms.toFixed(1).padStart(9)} ms${ratio.padEnd(16)} value ${measurement.value.toPrecision(8)}` +
+        const cpuRatio = typeof torch === 'string' ? '' : ` (${(measurement.cpuMs / torch.cpuMs).toFixed(2)}x)`;
+        console.log(`  ${measurement.backend.padEnd(34)} ${measurement.ms.toFixed(1).padStart(9)} ms${ratio.padEnd(16)} CPU ${measurement.cpuMs.toFixed(0)} ms${cpuRatio}  value ${measurement.value.toPrecision(8)}` +
           `   peak RSS ${mib(measurement.peakRss)} (${(measurement.peakRss / inputBytes).toFixed(2)}x input), beyond the loaded tensors ${mib(extra)} (${(extra / inputBytes).toFixed(2)}x input)`);
       }
     }

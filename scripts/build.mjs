@@ -34,6 +34,11 @@ const builds = [
   // The CLI runs the engine in this worker thread, to stop an analysis that does not return (see isolated-analyzer.ts).
   { ...nodeCommon, entryPoints: ['server/src/cli/analysis-worker.ts'], outfile: 'server/out/analysis-worker.js' },
   { ...nodeCommon, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js' },
+  // The loss engine's worker threads (parallel.ts), beside each bundle that starts them: the CLI and the extension host.
+  { ...nodeCommon, entryPoints: ['server/src/losses/kernel-worker.ts'], outfile: 'server/out/kernel-worker.js' },
+  { ...nodeCommon, entryPoints: ['server/src/losses/kernel-worker.ts'], outfile: 'client/out/kernel-worker.js' },
+  // The panel's analyses on the extension host (the engine and TensorFlow.js), loaded on first use by provider.ts.
+  { ...nodeCommon, entryPoints: ['client/src/panel/host-analysis.ts'], outfile: 'client/out/host-analysis.js' },
   {
     bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: !production, minify: production,
     logLevel: 'warning', entryPoints: ['client/src/panel/webview/main.ts'], outfile: 'client/out/panel.js',

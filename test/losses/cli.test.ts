@@ -12,7 +12,11 @@ const examples = path.join(root, 'examples/tensors');
 let scratch = '';
 
 function lossLens(...args: string[]) {
-  const run = spawnSync(process.execPath, [path.join(root, 'bin/loss-lens.js'), 'loss', ...args], { encoding: 'utf8', cwd: scratch || root });
+  return lossLensWith({}, ...args);
+}
+
+function lossLensWith(env: Record<string, string>, ...args: string[]) {
+  const run = spawnSync(process.execPath, [path.join(root, 'bin/loss-lens.js'), 'loss', ...args], { encoding: 'utf8', cwd: scratch || root, env: { ...process.env, ...env } });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -156,4 +160,24 @@ test('backends that cannot run here are named with the reason, exit 2', () => {
   const webgl = lossLens(...args, '--backend', 'webgl');
   assert.equal(webgl.code, 2);
   assert.match(webgl.stderr, /needs a browser/);
+});
+
+test('cross_entropy on worker threads: the same value on 1, 2 and 3 threads, and the text says how many ran', () => {
+  // [2048, 1000]: past the size where the engine brings in threads (1M elements).
+  const rows = 2048;
+  const classes = 1000;
+  const input = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i * 0.7071) * 5);
+  const labels = BigInt64Array.from({ length: rows }, (_, i) => BigInt((i * 31) % classes));
+  const inputFile = write('threads-input.npy', { dtype: 'float32', shape: [rows, classes], data: input });
+  const targetFile = write('threads-labels.npy', { dtype: 'int64', shape: [rows], data: labels });
+  const values = ['1', '2', '3'].map((threads) => {
+    const run = lossLensWith({ LOSS_LENS_THREADS: threads }, '--loss', 'cross_entropy', '--input', inputFile, '--target', targetFile, '--format', 'json');
+    assert.equal(run.code, 0, run.stderr);
+    return JSON.parse(run.stdout).value as number;
+  });
+  assert.equal(values[1], values[0]);
+  assert.equal(values[2], values[0]);
+  const text = lossLensWith({ LOSS_LENS_THREADS: '2' }, '--loss', 'cross_entropy', '--input', inputFile, '--target', targetFile);
+  assert.match(text.stdout, /backend: js on 2 threads, precision float32/);
+  assert.doesNotMatch(lossLensWith({ LOSS_LENS_THREADS: '1' }, '--loss', 'cross_entropy', '--input', inputFile, '--target', targetFile).stdout, /threads/);
 });

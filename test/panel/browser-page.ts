@@ -40,7 +40,13 @@ function startServer(initialState: unknown, dataFiles: Record<string, string>): 
         window.__posted = [];
         let state = ${JSON.stringify(initialState ?? null)};
         window.acquireVsCodeApi = () => ({
-          postMessage: (message) => window.__posted.push(message),
+          postMessage: (message) => {
+            window.__posted.push(message);
+            // The stand-in extension host, when the test gives one: its reply comes back as the host's would.
+            if (message && message.type === 'analyse' && window.__lossLensHost) {
+              window.__lossLensHost(message).then((reply) => window.postMessage(reply, '*'));
+            }
+          },
           getState: () => state,
           setState: (next) => { state = next; window.__state = next; },
         });
@@ -72,6 +78,13 @@ export interface PanelPageOptions {
   viewport?: { width: number; height: number };
   /** Files the page may fetch from `/data/<name>` (the benchmark's tensors). */
   dataFiles?: Record<string, string>;
+  /**
+   * A stand-in extension host answering the webview's `analyse` messages (in Node: the tests and the benchmark
+   * run the host's own `analyseOnHost`). Without it, `analyse` messages are only recorded.
+   */
+  host?: (message: { type: 'analyse'; requestId: number; captureId: string; findings: string[]; maxElements?: number }) => Promise<unknown>;
+  /** Software GPUs as the engine's browser tests use them: SwiftShader for WebGL and a WebGPU adapter. */
+  softwareWebGpu?: boolean;
 }
 
 export async function openPanelPage(options: PanelPageOptions = {}): Promise<PanelPage> {
@@ -79,9 +92,11 @@ export async function openPanelPage(options: PanelPageOptions = {}): Promise<Pan
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu',
+      ...(options.softwareWebGpu ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : [])],
   });
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 900, height: 1200 } });
+  if (options.host) await page.exposeFunction('__lossLensHost', options.host);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {

@@ -54,6 +54,8 @@ describe('messages from the webview', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'insertCode', callId: '3:2:7', keyword: 'pos_weight', code: 'torch.tensor([3.5, 1.0, 12.25])' }),
       { type: 'insertCode', callId: '3:2:7', keyword: 'pos_weight', code: 'torch.tensor([3.5, 1.0, 12.25])' });
+    assert.deepEqual(parseWebviewMessage({ type: 'analyse', requestId: 4, captureId: 'seg', findings: ['softmax-before-cross-entropy'], maxElements: 65536, extra: 1 }),
+      { type: 'analyse', requestId: 4, captureId: 'seg', findings: ['softmax-before-cross-entropy'], maxElements: 65536 });
   });
   it('refuses anything else: unknown types, other keywords, code that is not a tensor of numbers', () => {
     for (const message of [
@@ -62,6 +64,11 @@ describe('messages from the webview', () => {
       { type: 'insertCode', callId: '1', keyword: 'weight', code: 'torch.tensor([1.0]); import os; os.system("rm -rf ~")' },
       { type: 'insertCode', callId: '1', keyword: 'weight', code: '__import__("os").system("x")' },
       { type: 'error', message: 'x'.repeat(5000) },
+      { type: 'analyse', requestId: 1.5, captureId: 'seg', findings: [] },
+      { type: 'analyse', requestId: 1, captureId: 'x'.repeat(65), findings: [] },
+      { type: 'analyse', requestId: 1, captureId: 'seg', findings: 'softmax-before-cross-entropy' },
+      { type: 'analyse', requestId: 1, captureId: 'seg', findings: new Array(65).fill('rule') },
+      { type: 'analyse', requestId: 1, captureId: 'seg', findings: [], maxElements: 0 },
     ]) assert.equal(parseWebviewMessage(message), undefined, JSON.stringify(message)?.slice(0, 80));
   });
   it('the webview refuses a show message with a malformed capture', () => {

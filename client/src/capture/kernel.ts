@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { Jupyter, Kernel } from '@vscode/jupyter-extension';
 import type { DocumentLossCall } from '../../../server/src/protocol';
 import type { PanelCapture } from '../panel/messages';
+import { readFileShared } from '../../../server/src/tensors/read-file';
 import { KernelCaptureError, capturedFolder, kernelCaptureCode } from './kernel-code';
 import { TENSOR_ROLES, parseCaptureRecord, type TensorRole } from './record';
 
@@ -96,9 +97,13 @@ export async function readCaptureFolder(folder: vscode.Uri, callId?: string): Pr
   const files: Partial<Record<TensorRole, Uint8Array>> = {};
   for (const role of TENSOR_ROLES) {
     const file = record.tensors[role]?.file;
-    // A plain Uint8Array that owns its buffer: readFile returns a Node Buffer (often a view into a shared
-    // pool), which the webview message transfer does not carry over intact.
-    if (file) files[role] = new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, file)));
+    if (!file) continue;
+    const uri = vscode.Uri.joinPath(folder, file);
+    // A Uint8Array that owns its whole buffer: readFile returns a Node Buffer (often a view into a shared pool),
+    // which the webview message transfer (it sends a view's whole buffer) does not carry over intact. Local files
+    // are read straight into a SharedArrayBuffer of their size: the host kernel's worker threads then read the
+    // tensors in place, where a copy would hold the tensors twice (docs/panel.md, "Where the panel computes").
+    files[role] = uri.scheme === 'file' ? readFileShared(uri.fsPath) : new Uint8Array(await vscode.workspace.fs.readFile(uri));
   }
   // The manifest is written before the helper knows where it lands: the reader names the folder.
   return { record: { ...record, folder: folder.fsPath }, callId, cell: record.source.cell, files };

@@ -4,6 +4,7 @@
  * messages that pass `parseWebviewMessage`). Browser-safe.
  */
 import { parseCaptureRecord, type CaptureRecord, type TensorRole } from '../capture/record';
+import type { AnalysisHistograms, CaptureAnalysis } from './webview/compute';
 
 /** A loss call of the notebook, as the panel lists it. */
 export interface PanelLossCall {
@@ -35,6 +36,12 @@ export interface PanelCapture {
   files?: Partial<Record<TensorRole, Uint8Array>>;
 }
 
+/**
+ * An analysis the extension host ran for the webview: everything but the tensors (the webview has them) and the
+ * per-element arrays (batch-sized), whose plots' bins travel instead.
+ */
+export type HostAnalysis = Omit<CaptureAnalysis, 'request' | 'elementLosses' | 'trueClassProbability'> & { histograms: AnalysisHistograms; threads?: number };
+
 export type HostMessage =
   | {
       type: 'show';
@@ -44,7 +51,10 @@ export type HostMessage =
       maxElements: number;
       /** Why the list may be incomplete (no language server, analysis truncated...). */
       notice?: string;
+      /** The host answers `analyse` messages (the extension host does; absent means no). */
+      hostCompute?: boolean;
     }
+  | { type: 'analysis'; requestId: number; analysis?: HostAnalysis; note?: string; error?: string }
   | { type: 'focus'; captureId: string }
   | { type: 'status'; level: 'info' | 'error'; message: string };
 
@@ -52,6 +62,11 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'insertCode'; callId: string; keyword: 'weight' | 'pos_weight'; code: string }
   | { type: 'selectCapture'; captureId: string }
+  /**
+   * Asks the host to analyse a capture of the last `show` on its own kernel (answered by an `analysis` message);
+   * `maxElements` below the setting cuts it to its first rows (the webview's calibration).
+   */
+  | { type: 'analyse'; requestId: number; captureId: string; findings: string[]; maxElements?: number }
   | { type: 'error'; message: string };
 
 const KEYWORDS = ['weight', 'pos_weight'] as const;
@@ -83,6 +98,14 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return { type: 'insertCode', callId: value.callId, keyword: value.keyword as 'weight' | 'pos_weight', code: value.code };
     case 'selectCapture':
       return shortString(value.captureId, 64) ? { type: 'selectCapture', captureId: value.captureId } : undefined;
+    case 'analyse': {
+      const findings = value.findings;
+      if (!Number.isSafeInteger(value.requestId) || !shortString(value.captureId, 64)) return undefined;
+      if (!Array.isArray(findings) || findings.length > 64 || !findings.every((rule) => shortString(rule, 100))) return undefined;
+      const limit = value.maxElements;
+      if (limit !== undefined && !(typeof limit === 'number' && limit >= 1)) return undefined;
+      return { type: 'analyse', requestId: value.requestId as number, captureId: value.captureId, findings: findings as string[], ...(limit !== undefined ? { maxElements: limit } : {}) };
+    }
     case 'error':
       return shortString(value.message, 4000) ? { type: 'error', message: value.message } : undefined;
     default:
@@ -109,6 +132,10 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
     }
     case 'focus':
       return typeof value.captureId === 'string' ? { type: 'focus', captureId: value.captureId } : undefined;
+    case 'analysis':
+      if (!Number.isSafeInteger(value.requestId)) return undefined;
+      if (value.error !== undefined ? typeof value.error !== 'string' : !isObject(value.analysis)) return undefined;
+      return value as unknown as HostMessage & { type: 'analysis' };
     case 'status':
       return typeof value.message === 'string' && (value.level === 'info' || value.level === 'error')
         ? { type: 'status', level: value.level, message: value.message }

@@ -9,6 +9,8 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { DIAGNOSTIC_SOURCE, LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
 import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
 import { readCaptureFolder } from '../capture/kernel';
+import * as path from 'node:path';
+import type { analyseOnHost as AnalyseOnHost } from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { matchCall } from './match';
@@ -38,6 +40,8 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
    * bytes the panel reads. Only the active notebook's are kept.
    */
   private fullCaptures = new Map<string, PanelCapture>();
+  /** The captures of the last `show` message: what the webview may ask the host to analyse. */
+  private shownCaptures: PanelCapture[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -116,10 +120,30 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
         break;
       case 'selectCapture':
         break;
+      case 'analyse':
+        await this.analyseForWebview(message);
+        break;
       case 'insertCode':
         await this.insertCode(message.callId, message.keyword, message.code);
         break;
     }
+  }
+
+  /** Runs a capture's analysis here, on the host kernel and every core, and sends it back (the webview chose this path). */
+  private async analyseForWebview(message: WebviewMessage & { type: 'analyse' }): Promise<void> {
+    const capture = this.shownCaptures.find((shown) => shown.record.id === message.captureId);
+    let reply: HostMessage;
+    if (!capture) {
+      reply = { type: 'analysis', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
+    } else {
+      try {
+        const { analysis, note } = await hostAnalysis()(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
+        reply = { type: 'analysis', requestId: message.requestId, analysis, note };
+      } catch (error) {
+        reply = { type: 'analysis', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    await this.post(reply);
   }
 
   /** Sets `keyword=code` in the loss's constructor (module losses) or in the call (functional losses). */
@@ -157,6 +181,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output, readFolders, this.fullCaptures)));
     const captures = [...saved, ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
     for (const capture of captures) capture.callId ??= matchCall(capture, calls);
+    this.shownCaptures = captures;
     await this.post({
       type: 'show',
       notebook: { uri: notebook.uri.toString(), name: notebook.uri.path.split('/').pop() ?? notebook.uri.toString() },
@@ -164,6 +189,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       captures,
       maxElements: maxElements(),
       notice,
+      hostCompute: true,
     });
     if (this.pendingFocus) {
       await this.post({ type: 'focus', captureId: this.pendingFocus });
@@ -213,6 +239,19 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     for (const disposable of this.disposables) disposable.dispose();
   }
+}
+
+let loadedHostAnalysis: typeof AnalyseOnHost | undefined;
+
+/**
+ * The host's analysis, from its own bundle beside this one (`host-analysis.js`: the loss engine with TensorFlow.js's
+ * backends, 2 MB), loaded on the first request rather than at activation. A computed path keeps esbuild from
+ * inlining it.
+ */
+function hostAnalysis(): typeof AnalyseOnHost {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loadedHostAnalysis ??= (require(path.join(__dirname, 'host-analysis.js')) as { analyseOnHost: typeof AnalyseOnHost }).analyseOnHost;
+  return loadedHostAnalysis;
 }
 
 export function maxElements(): number {

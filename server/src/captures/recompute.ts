@@ -7,7 +7,7 @@
  */
 import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../losses/api';
 import { resultChecks, runChecks } from '../losses/checks';
-import { BackendUnavailableError } from '../losses/engine';
+import { BackendUnavailableError, type ElementPassResult } from '../losses/engine';
 import { floatValues, isFloating } from '../losses/validate';
 import type { CaptureRecord } from './record';
 import type { CaptureTensors } from './tensors';
@@ -69,6 +69,8 @@ export interface CaptureComparison {
   checks: RuntimeCheck[];
   correction?: Correction;
   corrected?: CorrectedVariant;
+  /** The element pass, when the caller offered one and it ran: its result is `result`. */
+  pass?: ElementPassResult;
 }
 
 /**
@@ -81,9 +83,26 @@ export async function compareCapture(
   request: LossRequest,
   findings: readonly string[],
   run: (request: LossRequest) => Promise<LossResult>,
+  elementPass?: (request: LossRequest) => Promise<ElementPassResult | null>,
 ): Promise<CaptureComparison> {
+  // With `elementPass` (the panel; null where the backend has none), a class-index loss without a correction needs one pass for the value, the
+  // per-element losses, the per-class table and the input's statistics (every core in Node: the engine's parallel
+  // pass). Class-loss scores outside [0, 1] have no correction (it takes log p of probabilities): the pass runs
+  // first, and its count of non-finite values serves the checks.
+  let pass: ElementPassResult | undefined;
+  let passFailure: unknown;
+  const classLoss = request.loss === 'cross_entropy' || request.loss === 'nll_loss';
+  const passFirst = !!elementPass && classLoss && !(isFloating(request.input.dtype) && allInUnitInterval(floatValues(request.input)));
+  if (passFirst) {
+    try {
+      pass = (await elementPass(request)) ?? undefined;
+    } catch (failure) {
+      passFailure = failure ?? new Error('the element pass failed');
+    }
+  }
+
   // The checks that select a correction do not need the loss (only `loss-near-uniform`, added below, does).
-  const requestChecks = runChecks(request);
+  const requestChecks = runChecks(request, undefined, undefined, pass ? { inputNonFinite: pass.summary.nonFinite } : {});
   const rules = requestChecks.map((check) => check.rule).concat(findings);
   let correction = correctionFor(request, rules, false);
 
@@ -91,11 +110,17 @@ export async function compareCapture(
   let configuredGradient: HostTensor | undefined;
   let error: string | undefined;
   try {
-    // Gradients only when there is something to compare them with (each is a pass and an input-sized array);
-    // then in the same engine call as the value.
-    const { gradient, ...configured } = await run(correction ? { ...request, withGradient: true } : request);
-    result = configured;
-    configuredGradient = gradient;
+    if (passFailure !== undefined) throw passFailure;
+    if (elementPass && !passFirst && !correction) pass = (await elementPass(request)) ?? undefined;
+    if (pass) {
+      result = pass.result;
+    } else {
+      // Gradients only when there is something to compare them with (each is a pass and an input-sized array);
+      // then in the same engine call as the value.
+      const { gradient, ...configured } = await run(correction ? { ...request, withGradient: true } : request);
+      result = configured;
+      configuredGradient = gradient;
+    }
   } catch (failure) {
     // A backend this webview lacks is not PyTorch's error: the caller retries with the automatic choice.
     if (failure instanceof BackendUnavailableError) throw failure;
@@ -117,7 +142,7 @@ export async function compareCapture(
       gradientNormRatio: configuredNorm !== null && correctedNorm ? configuredNorm / correctedNorm : null,
     };
   }
-  return { result, error, checks, correction, corrected };
+  return { result, error, checks, correction, corrected, pass };
 }
 
 export interface Correction {

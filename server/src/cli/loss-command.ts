@@ -6,6 +6,7 @@ import { HostTensor, LossError, LossName, LossRequest, LossResult, Reduction, Ru
 import { intendedValue, runChecks, type IntendedValue } from '../losses/checks';
 import { BACKEND_CHOICES, BackendChoice, BackendUnavailableError, computeLoss, TENSORFLOW_JS_VERSIONS } from '../losses/engine';
 import { configureNodeBackends } from '../losses/node-backends';
+import { configureParallelKernels } from '../losses/parallel';
 import { TensorFormatError } from '../tensors/npy';
 import { readTensorArgument, TensorFileError } from '../tensors/read-file';
 import { CliIO, UsageError } from './io';
@@ -98,6 +99,8 @@ export async function runLossCommand(argv: string[], io: CliIO): Promise<number>
   if (options.posWeight !== undefined && options.loss !== 'binary_cross_entropy_with_logits') {
     throw new UsageError(`--pos-weight applies to binary_cross_entropy_with_logits only`);
   }
+  // The host kernel's threads start while the tensors are read (TensorFlow.js backends have their own).
+  if (options.backend === 'auto' || options.backend === 'js') configureParallelKernels();
   let request: LossRequest;
   try {
     const read = (file: string | undefined): HostTensor | undefined => (file === undefined ? undefined : readTensorArgument(file));
@@ -187,6 +190,6 @@ function formatText(result: LossResult, checks: RuntimeCheck[], meant: IntendedV
   }
   if (meant) lines.push(`  probably meant: ${formatNumber(meant.value)} (${meant.explanation})`);
   const library = TENSORFLOW_JS_VERSIONS[result.backend] ? ` (TensorFlow.js ${TENSORFLOW_JS_VERSIONS[result.backend]})` : '';
-  lines.push(`  backend: ${result.backend}${library}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);
+  lines.push(`  backend: ${result.backend}${library}${result.threads ? ` on ${result.threads} threads` : ''}, precision ${result.precision}, ${result.ms.toFixed(3)} ms`);
   return lines.join('\n') + '\n' + checks.map(formatCheck).join('');
 }

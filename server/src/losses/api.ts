@@ -60,6 +60,8 @@ export interface LossResult {
   precision: string;
   /** Time of the computation alone, read back to the host. */
   ms: number;
+  /** Threads the host kernel ran on, when more than one (Node's worker threads); absent otherwise. */
+  threads?: number;
 }
 
 /** A PyTorch error case: the message is worded as PyTorch words it. */

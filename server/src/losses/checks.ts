@@ -215,16 +215,22 @@ function asFloat64IfFloat(tensor: HostTensor): HostTensor {
   return isFloating(tensor.dtype) ? asFloat64(tensor) : tensor;
 }
 
+/** Figures about the request a caller has counted already (the panel's element pass), so that no pass repeats. */
+export interface KnownCounts {
+  /** NaN and infinite values in the input. */
+  inputNonFinite?: number;
+}
+
 /**
  * The run-time checks of the catalogue on one request (and its result, for `loss-near-uniform`). `meant` is
  * `intendedValue(request)` when the caller has computed it already: it costs a loss pass over the input.
  */
-export function runChecks(request: LossRequest, result?: LossResult, meant?: IntendedValue | null): RuntimeCheck[] {
+export function runChecks(request: LossRequest, result?: LossResult, meant?: IntendedValue | null, known: KnownCounts = {}): RuntimeCheck[] {
   const checks: RuntimeCheck[] = [];
   const input = floatValues(request.input);
   const target = floatValues(request.target);
 
-  const badInput = isFloating(request.input.dtype) ? countNonFinite(input) : 0;
+  const badInput = isFloating(request.input.dtype) ? known.inputNonFinite ?? countNonFinite(input) : 0;
   const badTarget = isFloating(request.target.dtype) ? countNonFinite(target) : 0;
   if (badInput + badTarget > 0) {
     const where = [badInput && `${badInput} in the input`, badTarget && `${badTarget} in the target`].filter(Boolean).join(' and ');
@@ -280,8 +286,8 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
       });
     }
   } else {
-    const integral = target.every((t) => Number.isInteger(t));
-    if (isFloating(request.target.dtype) && target.length > 0 && integral) {
+    // Only a float target can hold "float integers": an integer tensor skips the pass over its values.
+    if (isFloating(request.target.dtype) && target.length > 0 && target.every((t) => Number.isInteger(t))) {
       checks.push({
         rule: 'target-float-integers', severity: 'warning',
         message: `the target holds whole numbers in a ${request.target.dtype} tensor, used as class indices: ${request.loss} needs int64 (target.long())`,

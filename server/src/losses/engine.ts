@@ -11,7 +11,8 @@ import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { version_webgl } from '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName, HostTensor, LossRequest, LossResult } from './api';
-import { indexDenominator, KernelOutput, reduce, runHostKernel } from './host-kernel';
+import { type BlockPartial, type ElementPassInput, type ElementPassOutput, runElementPass } from './element-pass';
+import { indexDenominator, KernelOutput, reduce, RowStatistics, runHostKernel, usesRowStatistics } from './host-kernel';
 import { TensorFlow, tfjsElementLosses } from './tfjs-kernel';
 import { LossPlan, planLoss } from './validate';
 
@@ -189,7 +190,14 @@ export async function computeLoss(request: LossRequest, options: ComputeOptions 
   const plan = planLoss(request);
   const backend = await resolveBackend(options.backend ?? 'auto', plan);
   const hostNone = () => runHostKernel({ ...plan, reduction: 'none' }, false);
-  const once = () => (backend.tf ? runOnTensorFlow(backend.tf, plan, hostNone) : Promise.resolve(runHostKernel(plan, false)));
+  let threads = 1;
+  const onHost = async (): Promise<KernelOutput> => {
+    // Index-target cross_entropy on float32 rows: the rows' max and sum(exp) on every thread, the rest here.
+    const statistics = usesRowStatistics(plan, false) ? parallelKernels?.rowStatistics(plan.input as Float32Array, plan.batch, plan.classes) : null;
+    if (statistics) threads = parallelKernels!.threads;
+    return runHostKernel(plan, false, statistics ? await statistics : undefined);
+  };
+  const once = () => (backend.tf ? runOnTensorFlow(backend.tf, plan, hostNone) : onHost());
 
   const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
   if (options.repeat !== undefined) await once(); // the warm-up run: compiles shaders, warms the JIT
@@ -210,6 +218,7 @@ export async function computeLoss(request: LossRequest, options: ComputeOptions 
     precision: backend.precision,
     ms: median(samples),
   };
+  if (threads > 1) result.threads = threads;
   if (request.withGradient) result.gradient = gradientOf(plan, request.input);
   return result;
 }
@@ -220,4 +229,57 @@ function gradientOf(plan: LossPlan, input: HostTensor): HostTensor {
   return plan.resultDType === 'float64'
     ? { dtype: 'float64', shape: input.shape, data: gradient }
     : { dtype: 'float32', shape: input.shape, data: Float32Array.from(gradient) };
+}
+
+/** The host kernel's multi-threaded paths (Node's worker threads: `parallel.ts`); each returns null to run here. */
+export interface ParallelKernels {
+  elementPass(input: ElementPassInput): Promise<{ output: ElementPassOutput; summary: BlockPartial }> | null;
+  rowStatistics(x: Float32Array, rows: number, classes: number): Promise<RowStatistics> | null;
+  threads: number;
+}
+
+let parallelKernels: ParallelKernels | undefined;
+
+/** Lets an environment with threads (Node) run the host kernel's passes in parallel; undefined turns that off. */
+export function registerParallelKernels(kernels: ParallelKernels | undefined): void {
+  parallelKernels = kernels;
+}
+
+export interface ElementPassResult extends ElementPassOutput {
+  /** The configured loss, as `computeLoss` reports it (without the gradient). */
+  result: LossResult;
+  summary: BlockPartial;
+}
+
+/**
+ * The panel's one pass (`element-pass.ts`) for a class-index cross_entropy/nll_loss request that runs on the host
+ * kernel: the loss, its per-element values, the true-class probabilities, the per-class table and the input's
+ * statistics. Null when the request has probability targets, a binary loss, or the backend is a TensorFlow.js
+ * one (the caller then uses `computeLoss`). Throws `LossError` as `computeLoss` does.
+ */
+export async function computeElementPass(request: LossRequest, options: ComputeOptions = {}): Promise<ElementPassResult | null> {
+  const plan = planLoss(request);
+  if (plan.family !== 'class' || plan.targetKind !== 'index') return null;
+  const backend = await resolveBackend(options.backend ?? 'auto', plan);
+  if (backend.tf) return null;
+  const start = performance.now();
+  const input: ElementPassInput = {
+    x: plan.input, targets: plan.targetIndex!, batch: plan.batch, classes: plan.classes, inner: plan.inner, weight: plan.weight,
+    ignoreIndex: plan.ignoreIndex, labelSmoothing: plan.labelSmoothing, crossEntropy: plan.loss === 'cross_entropy',
+  };
+  const parallel = parallelKernels?.elementPass(input);
+  const { output, summary } = await (parallel ?? runElementPass(input));
+  const output64: KernelOutput = { total: summary.total, denominator: plan.reduction === 'mean' ? summary.weightSum : 1, values: null, gradient: null };
+  const result: LossResult = {
+    loss: request.loss,
+    reduction: plan.reduction,
+    value: reduce(output64, plan.reduction),
+    shape: plan.reduction === 'none' ? plan.outShape : [],
+    values: plan.reduction === 'none' ? output.values : null,
+    backend: backend.label,
+    precision: backend.precision,
+    ms: performance.now() - start,
+  };
+  if (parallel) result.threads = parallelKernels!.threads;
+  return { result, summary, ...output };
 }

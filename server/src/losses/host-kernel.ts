@@ -27,7 +27,37 @@ export function reduce(output: KernelOutput, reduction: 'mean' | 'sum' | 'none')
   return output.denominator === 0 ? NaN : output.total / output.denominator;
 }
 
-export function runHostKernel(plan: LossPlan, withGradient: boolean): KernelOutput {
+/** Each row's max and sum(exp(x - max)) of a float32 `[N, C]` input, when threads computed them beforehand. */
+export interface RowStatistics {
+  max: Float64Array;
+  sumExp: Float64Array;
+}
+
+/** Whether `runHostKernel` reads {@link RowStatistics} for this plan (index-target cross_entropy on float32 rows, no smoothing). */
+export function usesRowStatistics(plan: LossPlan, withGradient: boolean): plan is ClassLossPlan {
+  return plan.family === 'class' && plan.targetKind === 'index' && plan.loss === 'cross_entropy' && plan.inner === 1
+    && plan.input instanceof Float32Array && plan.labelSmoothing === 0 && !withGradient;
+}
+
+/** Rows [firstRow, endRow) of {@link RowStatistics}: the SIMD kernel where present, else the same formulas in JavaScript. */
+export function rowMaxSumExpRange(x: Float32Array, classes: number, firstRow: number, endRow: number, maxOut: Float64Array, sumOut: Float64Array): void {
+  const simd = simdKernel();
+  if (simd) {
+    simd.rowMaxSumExp(x.subarray(firstRow * classes, endRow * classes), endRow - firstRow, classes, maxOut.subarray(firstRow, endRow), sumOut.subarray(firstRow, endRow));
+    return;
+  }
+  for (let row = firstRow, base = firstRow * classes; row < endRow; row++, base += classes) {
+    // A NaN anywhere in the row makes the sum NaN, as PyTorch's result is: max needs no NaN care.
+    let max = x[base];
+    for (let c = 1; c < classes; c++) if (x[base + c] > max) max = x[base + c];
+    let sumExp = 0;
+    for (let c = 0; c < classes; c++) sumExp += expNonPositive(x[base + c] - max);
+    maxOut[row] = max;
+    sumOut[row] = sumExp;
+  }
+}
+
+export function runHostKernel(plan: LossPlan, withGradient: boolean, rowStatistics?: RowStatistics): KernelOutput {
   // The common training shapes get monomorphic float32 loops (bench/loss-bench.ts); everything else the general ones.
   const float32 = plan.input instanceof Float32Array && !withGradient;
   if (plan.family === 'binary') {
@@ -35,7 +65,7 @@ export function runHostKernel(plan: LossPlan, withGradient: boolean): KernelOutp
     return binaryKernel(plan, withGradient);
   }
   if (plan.targetKind === 'probability') return classProbabilityKernel(plan, withGradient);
-  if (float32 && plan.loss === 'cross_entropy' && plan.inner === 1) return crossEntropyRowsFloat32(plan);
+  if (float32 && plan.loss === 'cross_entropy' && plan.inner === 1) return crossEntropyRowsFloat32(plan, rowStatistics);
   return classIndexKernel(plan, withGradient);
 }
 
@@ -47,7 +77,7 @@ const LN2_LOW = 1.90821492927058770002e-10;
  * exp(d) for d <= 0, to ~1e-11 relative (Cody-Waite reduction, degree-9 Taylor polynomial on |r| <= ln2/2,
  * a table for 2^k): far below float32's 6e-8 rounding, so used for float32 inputs only; float64 inputs use Math.exp.
  */
-function expNonPositive(d: number): number {
+export function expNonPositive(d: number): number {
   if (!(d > -745)) return d !== d ? d : 0;
   const k = Math.floor(d * Math.LOG2E + 0.5);
   const r = (d - k * LN2_HIGH) - k * LN2_LOW;
@@ -63,7 +93,7 @@ function log1pUnit(u: number): number {
 }
 
 /** Index-target cross-entropy on float32 rows `[N, C]`: one max pass and one exp pass per row, float64 sums. */
-function crossEntropyRowsFloat32(plan: ClassLossPlan): KernelOutput {
+function crossEntropyRowsFloat32(plan: ClassLossPlan, rowStatistics?: RowStatistics): KernelOutput {
   const x = plan.input as Float32Array;
   const { classes: C, batch: rows, weight: w, ignoreIndex, labelSmoothing: e, reduction } = plan;
   const targets = plan.targetIndex!;
@@ -73,14 +103,17 @@ function crossEntropyRowsFloat32(plan: ClassLossPlan): KernelOutput {
     classWeightSum = 0;
     for (let c = 0; c < C; c++) classWeightSum += w[c];
   }
-  // Without smoothing, only each row's max and sum(exp(x - max)) are needed: the SIMD kernel's job when present.
-  const simd = e === 0 ? simdKernel() : null;
+  // Without smoothing, only each row's max and sum(exp(x - max)) are needed: the SIMD kernel's job when present
+  // (or the threads' that computed them already).
   let rowMax: Float64Array | null = null;
   let rowSumExp: Float64Array | null = null;
-  if (simd) {
+  if (e === 0 && rowStatistics) {
+    rowMax = rowStatistics.max;
+    rowSumExp = rowStatistics.sumExp;
+  } else if (e === 0 && simdKernel()) {
     rowMax = new Float64Array(rows);
     rowSumExp = new Float64Array(rows);
-    simd.rowMaxSumExp(x, rows, C, rowMax, rowSumExp);
+    rowMaxSumExpRange(x, C, 0, rows, rowMax, rowSumExp);
   }
   let total = 0;
   for (let row = 0, base = 0; row < rows; row++, base += C) {

@@ -11,9 +11,10 @@ import { compareCapture, requestFor, type CorrectedVariant } from '../../../../s
 import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
 import { floatValues } from '../../../../server/src/losses/validate';
-import { computeLoss, targetClasses, type BackendChoice } from './engine';
+import { computeElementPass, computeLoss, targetClasses, type BackendChoice, type ElementPassResult } from './engine';
 
 export type { CorrectedVariant };
+export { requestFor };
 
 export interface TensorStats {
   dtype: string;
@@ -54,6 +55,11 @@ export interface CaptureAnalysis {
   elementLosses: Float64Array;
   /** Predicted probability of the true class (binary: of the true label) per element, ignored elements excluded. */
   trueClassProbability: Float64Array;
+  /**
+   * The plots' bins, when they were made where the per-element arrays are (the extension host sends these
+   * instead of the arrays, which are the size of the batch); else the view bins the arrays above.
+   */
+  histograms?: AnalysisHistograms;
   backend: string;
   precision: string;
   /** Total time of every engine call for this capture. */
@@ -61,6 +67,46 @@ export interface CaptureAnalysis {
 }
 
 const MAX_UNIQUE_VALUES = 32;
+
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+export interface AnalysisHistograms {
+  /** Per-element losses, 30 bins over their range. */
+  loss: Histogram;
+  /** Probabilities of the true class, 20 bins over [0, 1]. */
+  probability: Histogram;
+}
+
+export function analysisHistograms(analysis: Pick<CaptureAnalysis, 'elementLosses' | 'trueClassProbability'>): AnalysisHistograms {
+  return { loss: histogram(analysis.elementLosses, 30), probability: histogram(analysis.trueClassProbability, 20, 0, 1) };
+}
+
+/** Equal-width bins over [low, high] (non-finite values left out). */
+export function histogram(values: ArrayLike<number>, bins: number, low?: number, high?: number): Histogram {
+  let min = low ?? Infinity;
+  let max = high ?? -Infinity;
+  if (low === undefined || high === undefined) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (!Number.isFinite(value)) continue;
+      if (low === undefined && value < min) min = value;
+      if (high === undefined && value > max) max = value;
+    }
+  }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return { edges: [], counts: [] };
+  if (max === min) max = min + 1;
+  const width = (max - min) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!Number.isFinite(value)) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor((value - min) / width)))]++;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => min + i * width), counts };
+}
 
 /** The loss as configured, with its gradient: what the test of the helper and the panel both start from. */
 export async function computeCapturedLoss(record: CaptureRecord, tensors: CaptureTensors, backend: BackendChoice): Promise<{ request: LossRequest; result: LossResult }> {
@@ -87,7 +133,11 @@ export async function analyseCapture(
     return result;
   };
 
-  const { result, error, checks, correction, corrected } = await compareCapture(request, findings, run);
+  const { result, error, checks, correction, corrected, pass } = await compareCapture(request, findings, run, (passRequest) => computeElementPass(passRequest, backend));
+  if (pass) {
+    engineCalls.push(pass.result);
+    return passAnalysis(request, tensors, pass, checks, engineCalls);
+  }
 
   // The per-element view: the configured loss when it runs, else the corrected one, else none (PyTorch raises).
   const perElementRequest = result ? request : correction?.request;
@@ -120,6 +170,48 @@ export async function analyseCapture(
     trueClassProbability: trueClassProbabilities(probabilityRequest, unweightedLosses),
     backend: last?.backend ?? 'none',
     precision: last?.precision ?? '—',
+    ms: engineCalls.reduce((total, call) => total + call.ms, 0),
+  };
+}
+
+/** The analysis from the element pass: its table, probabilities and input statistics instead of separate passes. */
+function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: ElementPassResult, checks: RuntimeCheck[], engineCalls: LossResult[]): CaptureAnalysis {
+  const { summary } = pass;
+  const kept = summary.classCount.reduce((total, count) => total + count, 0);
+  const classes: ClassRow[] = Array.from(summary.classCount, (count, index) => ({
+    index,
+    count,
+    share: kept ? count / kept : 0,
+    meanLoss: count ? summary.classLoss[index] / count : NaN,
+    meanTrueClassProbability: count ? summary.classProbability[index] / count : NaN,
+    recall: count ? summary.classHits[index] / count : NaN,
+  }));
+  const trueClassProbability = new Float64Array(kept);
+  for (let row = 0, at = 0; row < pass.trueProbability.length; row++) {
+    const probability = pass.trueProbability[row];
+    if (probability === probability) trueClassProbability[at++] = probability; // NaN marks an ignored row
+  }
+  const stats: Partial<Record<TensorRole, TensorStats>> = {
+    input: {
+      dtype: request.input.dtype, shape: request.input.shape, nonFinite: summary.nonFinite,
+      min: summary.finite ? summary.min : NaN, max: summary.finite ? summary.max : NaN, mean: summary.finite ? summary.sum / summary.finite : NaN,
+    },
+  };
+  for (const role of ['target', 'weight', 'posWeight'] as const) {
+    const tensor = tensors[role];
+    if (tensor) stats[role] = tensorStats(tensor, role === 'target');
+  }
+  return {
+    loss: request.loss,
+    request,
+    result: pass.result,
+    checks,
+    stats,
+    classes,
+    elementLosses: pass.values,
+    trueClassProbability,
+    backend: pass.result.backend,
+    precision: pass.result.precision,
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
   };
 }
@@ -216,17 +308,41 @@ function tensorStats(tensor: HostTensor, isTarget: boolean): TensorStats {
     finite++;
   }
   const stats: TensorStats = { dtype: tensor.dtype, shape: tensor.shape, min: finite ? min : NaN, max: finite ? max : NaN, mean: finite ? sum / finite : NaN, nonFinite };
-  if (isTarget) {
-    const counts = new Map<number, number>();
-    let more = false;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      const count = counts.get(value);
-      if (count !== undefined) counts.set(value, count + 1);
-      else if (counts.size < MAX_UNIQUE_VALUES) counts.set(value, 1);
+  if (isTarget) stats.unique = distinctValues(values);
+  return stats;
+}
+
+/** Integers in [-SMALL_OFFSET, SMALL_RANGE - SMALL_OFFSET) are counted in an array (class indices, -100, 255). */
+const SMALL_OFFSET = 256;
+const SMALL_RANGE = 4096;
+
+/** The first {@link MAX_UNIQUE_VALUES} distinct values in order of appearance, with their counts; `more` when there are others. */
+function distinctValues(values: ArrayLike<number>): NonNullable<TensorStats['unique']> {
+  const small = new Float64Array(SMALL_RANGE);
+  const other = new Map<number, number>();
+  const kept: number[] = [];
+  let more = false;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const slot = value + SMALL_OFFSET;
+    if (slot >= 0 && slot < SMALL_RANGE && (slot | 0) === slot) {
+      if (small[slot]++ === 0) {
+        if (kept.length < MAX_UNIQUE_VALUES) kept.push(value);
+        else more = true;
+      }
+      continue;
+    }
+    const count = other.get(value);
+    if (count !== undefined) other.set(value, count + 1);
+    else {
+      other.set(value, 1);
+      if (kept.length < MAX_UNIQUE_VALUES) kept.push(value);
       else more = true;
     }
-    stats.unique = { values: [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => a.value - b.value), more };
   }
-  return stats;
+  const countOf = (value: number): number => {
+    const slot = value + SMALL_OFFSET;
+    return slot >= 0 && slot < SMALL_RANGE && (slot | 0) === slot ? small[slot] : other.get(value)!;
+  };
+  return { values: kept.map((value) => ({ value, count: countOf(value) })).sort((a, b) => a.value - b.value), more };
 }

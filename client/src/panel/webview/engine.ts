@@ -5,10 +5,10 @@
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { LossRequest, LossResult } from '../../../../server/src/losses/api';
-import { computeLoss as engineComputeLoss, type BackendChoice } from '../../../../server/src/losses/engine';
+import { computeElementPass as engineElementPass, computeLoss as engineComputeLoss, type BackendChoice, type ElementPassResult } from '../../../../server/src/losses/engine';
 
 export { targetClasses } from '../../../../server/src/losses/checks';
-export type { BackendChoice };
+export type { BackendChoice, ElementPassResult };
 
 let wasmConfigured = false;
 
@@ -22,4 +22,10 @@ function configureWasm(): void {
 export async function computeLoss(request: LossRequest, backend: BackendChoice): Promise<LossResult> {
   configureWasm();
   return engineComputeLoss(request, { backend });
+}
+
+/** The engine's one-pass analysis when the backend is the host kernel (null otherwise: then `computeLoss`). */
+export async function computeElementPass(request: LossRequest, backend: BackendChoice): Promise<ElementPassResult | null> {
+  configureWasm();
+  return engineElementPass(request, { backend });
 }

@@ -8,9 +8,10 @@ import { decodeCaptureTensors } from '../../capture/tensors';
 import { limitElements } from '../../capture/sample';
 import { describeCapture, TENSOR_ROLES } from '../../capture/record';
 import { parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
-import { analyseCapture, type CaptureAnalysis } from './compute';
+import { analyseCapture, requestFor, type CaptureAnalysis } from './compute';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
-import type { BackendChoice } from './engine';
+import type { CaptureTensors } from '../../capture/tensors';
+import { decideBackend, hardwareGpu, probeGpus, SMALL_CAPTURE_ELEMENTS, type AnalysisPath, type BackendDecision, type Calibration, type GpuProbe } from './choose-backend';
 import { element, renderAnalysis } from './view';
 
 interface VsCodeApi {
@@ -23,7 +24,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 interface PanelState {
   selectedCaptureId?: string;
-  backend: BackendChoice;
+  /** 'auto', a backend of this webview, or 'host' (the extension host's kernel). */
+  backend: AnalysisPath;
 }
 
 const vscode = acquireVsCodeApi();
@@ -45,13 +47,14 @@ function report(error: unknown): void {
 
 function toolbar(): HTMLElement {
   const select = element('select', { 'data-testid': 'backend-select', title: 'TensorFlow.js backend' });
-  for (const option of ['auto', 'webgpu', 'webgl', 'wasm', 'cpu', 'js'] as const) {
-    const item = element('option', { value: option }, option === 'auto' ? 'Backend: auto' : option);
+  for (const option of ['auto', 'host', 'webgpu', 'webgl', 'wasm', 'cpu', 'js'] as const) {
+    const label = option === 'auto' ? 'Backend: auto' : option === 'host' ? 'extension host' : option;
+    const item = element('option', { value: option }, label);
     if (option === state.backend) item.selected = true;
     select.append(item);
   }
   select.addEventListener('change', () => {
-    state.backend = select.value as BackendChoice;
+    state.backend = select.value as AnalysisPath;
     saveState();
     void render();
   });
@@ -75,9 +78,82 @@ function analysisKey(capture: PanelCapture, call: PanelLossCall | undefined, max
 }
 
 /** The last analysis shown: the host sends the same captures again on every notebook edit and diagnostics change. */
-let lastAnalysis: { key: string; analysis: CaptureAnalysis; note: string | undefined } | undefined;
+let lastAnalysis: { key: string; analysis: CaptureAnalysis; note: string | undefined; reason: string | undefined } | undefined;
 
-async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<{ analysis: CaptureAnalysis; note: string | undefined }> {
+const hostReplies = new Map<number, (reply: HostMessage & { type: 'analysis' }) => void>();
+let nextRequestId = 1;
+
+/** The capture analysed by the extension host (its kernel on every core), with this webview's own view of the tensors. */
+async function analyseOnHost(capture: PanelCapture, tensors: CaptureTensors, findings: string[], maxElements?: number): Promise<{ analysis: CaptureAnalysis; note?: string }> {
+  const requestId = nextRequestId++;
+  const reply = await new Promise<HostMessage & { type: 'analysis' }>((resolve) => {
+    hostReplies.set(requestId, resolve);
+    vscode.postMessage({ type: 'analyse', requestId, captureId: capture.record.id, findings, ...(maxElements !== undefined ? { maxElements } : {}) });
+  });
+  if (reply.error !== undefined || !reply.analysis) throw new Error(reply.error ?? 'the host sent no analysis');
+  const { threads, ...analysis } = reply.analysis;
+  return {
+    analysis: {
+      ...analysis,
+      request: requestFor(capture.record, tensors),
+      // The plots come binned by the host (analysis.histograms): the per-element arrays stay there.
+      elementLosses: new Float64Array(0),
+      trueClassProbability: new Float64Array(0),
+      backend: `extension host (${analysis.backend}${threads ? `, ${threads} threads` : ''})`,
+    },
+    note: reply.note,
+  };
+}
+
+/** Started with the page: asking WebGPU for an adapter and creating a WebGL context take a moment on some machines. */
+const gpuProbe: Promise<GpuProbe> = timed('probe', probeGpus);
+
+/** Runs `work` under a performance measure `loss-lens:<name>` (what the benchmark reads to say where the time went). */
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    performance.measure(`loss-lens:${name}`, { start, end: performance.now() });
+  }
+}
+
+/**
+ * The automatic choice (choose-backend.ts): software GPUs are ruled out by their names; a hardware GPU is timed
+ * against the CPU path (the host, or this webview's kernel without one) on the capture's first eighth of rows.
+ */
+async function chooseAutomatically(capture: PanelCapture, tensors: CaptureTensors, findings: string[], hostAvailable: boolean): Promise<BackendDecision> {
+  const elements = tensors.input.data.length;
+  const probe = await gpuProbe;
+  const gpu = hardwareGpu(probe);
+  let calibration: Calibration | undefined;
+  if (gpu && elements >= SMALL_CAPTURE_ELEMENTS) {
+    const sliceElements = Math.max(SMALL_CAPTURE_ELEMENTS, Math.ceil(elements / 8));
+    try {
+      const slice = limitElements(tensors, sliceElements).tensors;
+      calibration = { fraction: slice.input.data.length / elements };
+      const time = async (run: () => Promise<CaptureAnalysis>): Promise<number | undefined> => {
+        const start = performance.now();
+        try {
+          const analysis = await run();
+          // A WebGL without float32 textures computes in float16: never chosen automatically.
+          return analysis.precision === 'float16' ? undefined : performance.now() - start;
+        } catch {
+          return undefined;
+        }
+      };
+      calibration.gpu = await time(() => analyseCapture(capture.record, slice, gpu, findings));
+      calibration.cpu = await time(async () => (hostAvailable
+        ? (await analyseOnHost(capture, slice, findings, slice.input.data.length)).analysis
+        : analyseCapture(capture.record, slice, 'js', findings)));
+    } catch {
+      calibration = undefined; // one row alone is past the slice: no calibration, the CPU path
+    }
+  }
+  return decideBackend({ elements, hostAvailable, probe, calibration });
+}
+
+async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<{ analysis: CaptureAnalysis; note: string | undefined; reason: string | undefined }> {
   const key = analysisKey(capture, call, maxElements);
   if (lastAnalysis?.key === key) return lastAnalysis;
   const decoded = decodeCaptureTensors(capture.record, (file) => {
@@ -87,25 +163,40 @@ async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, m
     return bytes;
   });
   const limited = limitElements(decoded, maxElements);
-  let analysis: CaptureAnalysis;
+  const findings = call?.findings ?? [];
+  const hostAvailable = current?.hostCompute === true;
+  let path = state.backend;
+  let reason: string | undefined;
   let fallbackNote: string | undefined;
-  try {
-    analysis = await analyseCapture(capture.record, limited.tensors, state.backend, call?.findings ?? []);
-  } catch (error) {
-    if (!(error instanceof BackendUnavailableError)) throw error;
-    // The chosen backend cannot run in this webview: say so and let the engine pick.
-    fallbackNote = `${error.message}; computed with the automatic choice instead.`;
-    analysis = await analyseCapture(capture.record, limited.tensors, 'auto', call?.findings ?? []);
+  if (path === 'host' && !hostAvailable) {
+    fallbackNote = 'The extension host does not compute here; computed with the automatic choice instead.';
+    path = 'auto';
   }
-  lastAnalysis = { key, analysis, note: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined };
+  if (path === 'auto') ({ path, reason } = await timed('choose', () => chooseAutomatically(capture, limited.tensors, findings, hostAvailable)));
+  let analysis: CaptureAnalysis;
+  if (path === 'host') {
+    analysis = (await timed('host', () => analyseOnHost(capture, limited.tensors, findings))).analysis;
+  } else {
+    try {
+      const chosen = path;
+      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings));
+    } catch (error) {
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      // The chosen backend cannot run in this webview: say so and let the engine pick.
+      fallbackNote = `${error.message}; computed with the automatic choice instead.`;
+      analysis = await analyseCapture(capture.record, limited.tensors, 'auto', findings);
+    }
+  }
+  lastAnalysis = { key, analysis, note: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined, reason };
   return lastAnalysis;
 }
 
 async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
-  const { analysis, note } = await analyse(capture, call, maxElements);
+  const { analysis, note, reason } = await analyse(capture, call, maxElements);
   return renderAnalysis(capture.record, analysis, {
     call,
     sampledNote: note,
+    backendReason: reason,
     onInsert: call ? (insert) => vscode.postMessage({ type: 'insertCode', callId: call.id, keyword: insert.keyword, code: insert.code }) : undefined,
   });
 }
@@ -182,6 +273,10 @@ window.addEventListener('message', (event: MessageEvent) => {
       state.selectedCaptureId = message.captureId;
       saveState();
       void render();
+      break;
+    case 'analysis':
+      hostReplies.get(message.requestId)?.(message);
+      hostReplies.delete(message.requestId);
       break;
     case 'status':
       root.prepend(element('p', { class: message.level === 'error' ? 'error' : 'notice', 'data-testid': 'status' }, message.message));

@@ -7,7 +7,7 @@ import type * as ChartJs from 'chart.js' with { 'resolution-mode': 'import' };
 import type { RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord } from '../../capture/record';
 import type { PanelLossCall } from '../messages';
-import type { CaptureAnalysis, ClassRow, TensorStats } from './compute';
+import { analysisHistograms, type CaptureAnalysis, type ClassRow, type TensorStats } from './compute';
 
 // chart.js is an ES module and this project type-checks as CommonJS: the types come through an import
 // attribute, the code through require, which esbuild bundles (chart.js's "require" export).
@@ -64,6 +64,8 @@ export interface RenderContext {
   onInsert?: (request: InsertRequest) => void;
   /** Why the capture was cut, when the panel sampled it to the element limit. */
   sampledNote?: string;
+  /** Why the automatic choice computed where it did (choose-backend.ts). */
+  backendReason?: string;
 }
 
 export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
@@ -71,11 +73,12 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
   section.append(
     element('header', {},
       element('h2', {}, `${analysis.loss}`),
-      element('span', { class: 'badge', 'data-testid': 'backend-badge', title: 'TensorFlow.js backend that ran the computation' },
+      element('span', { class: 'badge', 'data-testid': 'backend-badge', title: 'Where the computation ran: a TensorFlow.js backend, the host kernel (js) in this webview, or the extension host' },
         `${BACKEND_LABELS[analysis.backend] ?? analysis.backend} · ${analysis.precision} · ${formatNumber(Math.round(analysis.ms * 10) / 10)} ms`),
     ),
     element('p', { class: 'source' }, describeSource(record, context.call)),
   );
+  if (context.backendReason) section.append(element('p', { class: 'hint', 'data-testid': 'backend-reason' }, `Backend: auto. ${context.backendReason}.`));
   const notes = [
     context.sampledNote,
     ...(['input', 'target'] as const).map((role) => record.tensors[role].sampled?.reason && `${role}: ${record.tensors[role].sampled?.reason}`),
@@ -167,30 +170,6 @@ function renderClasses(analysis: CaptureAnalysis): HTMLElement {
   return table;
 }
 
-/** Equal-width bins over [low, high] (non-finite values left out). */
-export function histogram(values: ArrayLike<number>, bins: number, low?: number, high?: number): { edges: number[]; counts: number[] } {
-  let min = low ?? Infinity;
-  let max = high ?? -Infinity;
-  if (low === undefined || high === undefined) {
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (!Number.isFinite(value)) continue;
-      if (low === undefined && value < min) min = value;
-      if (high === undefined && value > max) max = value;
-    }
-  }
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return { edges: [], counts: [] };
-  if (max === min) max = min + 1;
-  const width = (max - min) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (!Number.isFinite(value)) continue;
-    counts[Math.min(bins - 1, Math.max(0, Math.floor((value - min) / width)))]++;
-  }
-  return { edges: Array.from({ length: bins + 1 }, (_, i) => min + i * width), counts };
-}
-
 function barChart(testId: string, title: string, labels: string[], counts: number[]): HTMLElement {
   const canvas = element('canvas', { 'data-testid': testId, role: 'img', 'aria-label': title });
   const figure = element('figure', { class: 'chart' }, element('figcaption', {}, title), canvas);
@@ -205,9 +184,8 @@ function barChart(testId: string, title: string, labels: string[], counts: numbe
 
 function renderCharts(analysis: CaptureAnalysis): HTMLElement {
   const container = element('div', { class: 'charts' });
-  const losses = histogram(analysis.elementLosses, 30);
+  const { loss: losses, probability: probabilities } = analysis.histograms ?? analysisHistograms(analysis);
   container.append(barChart('chart-loss', 'Per-element loss', losses.edges.slice(0, -1).map((edge) => formatNumber(edge)), losses.counts));
-  const probabilities = histogram(analysis.trueClassProbability, 20, 0, 1);
   container.append(barChart('chart-probability', analysis.loss.startsWith('binary') ? 'Predicted probability of the true label' : 'Predicted probability of the true class',
     probabilities.edges.slice(0, -1).map((edge) => edge.toFixed(2)), probabilities.counts));
   const binary = analysis.loss.startsWith('binary');

@@ -48,6 +48,35 @@ export class SimdKernel {
     }
   }
 
+  /** The most rows one {@link rowMaxSumExpFilled} call takes for this class count (one chunk of the module's memory). */
+  filledRowsLimit(classes: number): number {
+    return Math.max(1, Math.floor(CHUNK_FLOATS / ((classes + 7) & ~7)));
+  }
+
+  /**
+   * {@link rowMaxSumExp} on rows the caller writes straight into the module's memory, for inputs whose class axis
+   * is not the last (gathering a row and the caller's own pass over its values are then one loop): `rowsToFill`
+   * gives the memory as `rows` rows of `stride` floats (the padding set to -inf), the caller puts row r's class c at
+   * `floats[r * stride + c]`, and `rowMaxSumExpOfFilled` writes each row's max and sum(exp) into the outputs at `at`.
+   */
+  rowsToFill(rows: number, classes: number): { floats: Float32Array; stride: number } {
+    const stride = (classes + 7) & ~7;
+    const buffer = this.memoryFor(rows * stride * 4 + rows * 16);
+    const floats = new Float32Array(buffer, 0, rows * stride);
+    if (stride !== classes) floats.fill(-Infinity);
+    return { floats, stride };
+  }
+
+  rowMaxSumExpOfFilled(rows: number, classes: number, maxOut: Float64Array, sumOut: Float64Array, at: number): void {
+    const outOffset = rows * ((classes + 7) & ~7) * 4;
+    this.exports.rowMaxSumExp(0, rows, (classes + 7) & ~7, outOffset);
+    const out = new Float64Array(this.exports.memory.buffer, outOffset, rows * 2);
+    for (let row = 0; row < rows; row++) {
+      maxOut[at + row] = out[2 * row];
+      sumOut[at + row] = out[2 * row + 1];
+    }
+  }
+
   /** Sum of the first `count` (a multiple of 4) elements' binary_cross_entropy_with_logits losses. */
   bceWithLogitsSum(x: Float32Array, y: Float32Array, count: number): number {
     const yOffset = CHUNK_FLOATS * 4;

@@ -1,0 +1,322 @@
+/**
+ * The panel's single pass over a class-index loss: from the input `[N, C, inner]` and its class indices, in one
+ * read of the input (two sweeps over each block while it is in cache), everything the panel shows that is
+ * input-sized: the loss's sum and denominator, the per-element losses, the model's probability of the true class,
+ * the per-class table (count, loss sum, probability sum, argmax hits) and the input's statistics.
+ *
+ * Work is cut into fixed blocks of rows (a row is one (n, d1..dk) position). Each block is summed in order and
+ * the blocks' partial sums are added in block order, so the result is the same bits whatever the number of
+ * threads that ran the blocks (`parallel.ts` hands ranges of blocks to worker threads). Browser-safe.
+ */
+import { expNonPositive } from './host-kernel';
+import { type SimdKernel, simdKernel } from './simd/kernel';
+import type { FloatArray } from './validate';
+
+/** Rows per block: the unit of work and of the deterministic summation order. */
+export const BLOCK_ROWS = 8192;
+
+export interface ElementPassInput {
+  /** The input, `[batch, classes, inner]` row-major. */
+  x: FloatArray;
+  /** Class index per row (row = n * inner + j); `ignoreIndex` for ignored rows. Every other value is in [0, C). */
+  targets: Float64Array;
+  batch: number;
+  classes: number;
+  inner: number;
+  weight: Float64Array | null;
+  ignoreIndex: number;
+  labelSmoothing: number;
+  /** cross_entropy (log-softmax of the input) or nll_loss (the input holds log-probabilities). */
+  crossEntropy: boolean;
+}
+
+/** Per-element outputs, written in place (shared memory when workers write them). */
+export interface ElementPassOutput {
+  /** The configured loss per row (0 for ignored rows), as reduction 'none' gives it. */
+  values: Float64Array;
+  /** exp(-(unweighted, unsmoothed loss)) per row: the probability of the true class; NaN for ignored rows. */
+  trueProbability: Float64Array;
+}
+
+/** What one block contributes; blocks are merged in order by {@link mergePartials}. */
+export interface BlockPartial {
+  total: number;
+  /** Sum of w[t] over kept rows: the mean's denominator. */
+  weightSum: number;
+  /** Per class: kept rows of that true class, their loss sum, true-class probability sum, argmax hits. */
+  classCount: Float64Array;
+  classLoss: Float64Array;
+  classProbability: Float64Array;
+  classHits: Float64Array;
+  /** The input's finite values: min, max, sum, count; and how many are NaN or infinite. */
+  min: number;
+  max: number;
+  sum: number;
+  finite: number;
+  nonFinite: number;
+}
+
+export function blockCount(input: Pick<ElementPassInput, 'batch' | 'inner'>): number {
+  return Math.ceil((input.batch * input.inner) / BLOCK_ROWS);
+}
+
+function emptyPartial(classes: number): BlockPartial {
+  return {
+    total: 0, weightSum: 0,
+    classCount: new Float64Array(classes), classLoss: new Float64Array(classes), classProbability: new Float64Array(classes), classHits: new Float64Array(classes),
+    min: Infinity, max: -Infinity, sum: 0, finite: 0, nonFinite: 0,
+  };
+}
+
+/** Runs blocks [firstBlock, endBlock), writing their rows' outputs, and returns one partial per block. */
+export function runBlocks(input: ElementPassInput, output: ElementPassOutput, firstBlock: number, endBlock: number): BlockPartial[] {
+  const rows = input.batch * input.inner;
+  const partials: BlockPartial[] = [];
+  // Scratch per row of a block: the running max (NaN once a NaN is seen, as PyTorch's result is), the argmax and sum(exp).
+  const scratch: Scratch = {
+    max: new Float64Array(BLOCK_ROWS), best: new Float64Array(BLOCK_ROWS), arg: new Int32Array(BLOCK_ROWS), sumExp: new Float64Array(BLOCK_ROWS),
+    shifted: new Float64Array(BLOCK_ROWS), trueScore: new Float64Array(BLOCK_ROWS), hasTrueScore: false,
+  };
+  for (let block = firstBlock; block < endBlock; block++) {
+    const partial = emptyPartial(input.classes);
+    const start = block * BLOCK_ROWS;
+    const end = Math.min(rows, start + BLOCK_ROWS);
+    // A block's rows, cut where a sample ends: within one sample the rows are `inner` contiguous positions.
+    for (let row = start; row < end;) {
+      const n = Math.floor(row / input.inner);
+      const j = row - n * input.inner;
+      const count = Math.min(end - row, input.inner - j);
+      runSegment(input, output, partial, scratch, n, j, count);
+      row += count;
+    }
+    partials.push(partial);
+  }
+  return partials;
+}
+
+interface Scratch {
+  max: Float64Array;
+  best: Float64Array;
+  arg: Int32Array;
+  sumExp: Float64Array;
+  shifted: Float64Array;
+  /** Each position's score of its target class, when the sweep picked it up (else read from the input). */
+  trueScore: Float64Array;
+  hasTrueScore: boolean;
+}
+
+/** `count` consecutive positions j.. of sample n: class c of position j is at (n * C + c) * inner + j. */
+function runSegment(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, n: number, j0: number, count: number): void {
+  const { max, best, arg, sumExp, shifted } = scratch;
+  const sampleBase = n * input.classes * input.inner + j0;
+  for (let k = 0; k < count; k++) {
+    max[k] = -Infinity;
+    best[k] = -Infinity;
+    arg[k] = 0;
+    sumExp[k] = 0;
+    shifted[k] = 0;
+  }
+  const simd = input.x instanceof Float32Array && input.crossEntropy && input.labelSmoothing === 0 ? simdKernel() : null;
+  scratch.hasTrueScore = simd !== null;
+  if (simd) simdSweep(simd, input, scratch, partial, sampleBase, n * input.inner + j0, count);
+  else sweeps(input, scratch, partial, sampleBase, count);
+  finish(input, output, partial, scratch, n * input.inner + j0, sampleBase, count);
+}
+
+/**
+ * float32 cross-entropy without smoothing: the WebAssembly SIMD kernel takes each position's max and sum(exp)
+ * (exp in float32, sums in float64, as the [N, C] fast path does); the loop that gathers a position's classes
+ * into the module's memory also takes the argmax and the statistics.
+ */
+function simdSweep(simd: SimdKernel, input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, row0: number, count: number): void {
+  const x = input.x as Float32Array;
+  const { classes: C, inner, targets, ignoreIndex } = input;
+  const { max, best, arg, sumExp, trueScore } = scratch;
+  // Statistics without a finiteness test per value: a NaN never wins a comparison, and an infinity makes the sum
+  // infinite (float32 values cannot overflow a float64 sum), in which case the segment is counted again with tests.
+  let min = Infinity;
+  let top = -Infinity;
+  let sum = 0;
+  const limit = simd.filledRowsLimit(C);
+  for (let k0 = 0; k0 < count; k0 += limit) {
+    const rows = Math.min(limit, count - k0);
+    const { floats, stride } = simd.rowsToFill(rows, C);
+    for (let c = 0; c < C; c++) {
+      const at = sampleBase + c * inner + k0;
+      for (let k = 0, to = c; k < rows; k++, to += stride) {
+        const v = x[at + k];
+        floats[to] = v;
+        if (v < min) min = v;
+        if (v > top) top = v;
+        sum += v;
+        if (v > best[k0 + k]) {
+          best[k0 + k] = v;
+          arg[k0 + k] = c;
+        }
+      }
+    }
+    simd.rowMaxSumExpOfFilled(rows, C, max, sumExp, k0);
+    // The target class's score from the gathered rows, while they are in cache: read from the input, the 21 or
+    // 1000 planes of a [N, C, H, W] tensor, it costs a cache miss per position.
+    for (let k = 0; k < rows; k++) {
+      const target = targets[row0 + k0 + k];
+      if (target !== ignoreIndex) trueScore[k0 + k] = floats[k * stride + target];
+    }
+  }
+  if (sum - sum === 0) {
+    if (min < partial.min) partial.min = min;
+    if (top > partial.max) partial.max = top;
+    partial.sum += sum;
+    partial.finite += count * C;
+  } else {
+    segmentStatistics(x, C, inner, partial, sampleBase, count);
+  }
+}
+
+/** The input's statistics over a segment, value by value (finite ones only): for segments holding NaN or infinities. */
+function segmentStatistics(x: FloatArray, C: number, inner: number, partial: BlockPartial, sampleBase: number, count: number): void {
+  let min = partial.min;
+  let top = partial.max;
+  let sum = partial.sum;
+  let finite = 0;
+  for (let c = 0; c < C; c++) {
+    const at = sampleBase + c * inner;
+    for (let k = 0; k < count; k++) {
+      const v = x[at + k];
+      if (v - v !== 0) continue;
+      if (v < min) min = v;
+      if (v > top) top = v;
+      sum += v;
+      finite++;
+    }
+  }
+  partial.min = min;
+  partial.max = top;
+  partial.sum = sum;
+  partial.finite += finite;
+  partial.nonFinite += count * C - finite;
+}
+
+/** The two sweeps in JavaScript: max (NaN-sticky), argmax and statistics; then sum(exp(x - max)) and the smoothing sum. */
+function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, count: number): void {
+  const { x, classes: C, inner, weight: w, labelSmoothing: e, crossEntropy } = input;
+  const { max, best, arg, sumExp, shifted } = scratch;
+  const float32 = x instanceof Float32Array;
+  let min = partial.min;
+  let top = partial.max;
+  let sum = partial.sum;
+  let finite = 0;
+  for (let c = 0; c < C; c++) {
+    const at = sampleBase + c * inner;
+    for (let k = 0; k < count; k++) {
+      const v = x[at + k];
+      if (v - v === 0) {
+        if (v < min) min = v;
+        if (v > top) top = v;
+        sum += v;
+        finite++;
+      }
+      if (v > best[k]) {
+        best[k] = v;
+        arg[k] = c;
+      }
+      if (v !== v) max[k] = v;
+    }
+  }
+  partial.min = min;
+  partial.max = top;
+  partial.sum = sum;
+  partial.finite += finite;
+  partial.nonFinite += count * C - finite;
+  for (let k = 0; k < count; k++) if (max[k] === max[k]) max[k] = best[k];
+  if (!crossEntropy) return;
+  for (let c = 0; c < C; c++) {
+    const at = sampleBase + c * inner;
+    const wc = w ? w[c] : 1;
+    for (let k = 0; k < count; k++) {
+      const d = x[at + k] - max[k];
+      sumExp[k] += float32 ? expNonPositive(d) : Math.exp(d);
+      if (e !== 0) shifted[k] += wc * d;
+    }
+  }
+}
+
+/** Each position's loss, probability of the truth and class-table entries, from its max and sum(exp). */
+function finish(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, row0: number, sampleBase: number, count: number): void {
+  const { x, targets, classes: C, inner, weight: w, ignoreIndex, labelSmoothing: e, crossEntropy } = input;
+  const { max, arg, sumExp, shifted, trueScore, hasTrueScore } = scratch;
+  const float32 = x instanceof Float32Array;
+  let classWeightSum = C;
+  if (w && e !== 0) {
+    classWeightSum = 0;
+    for (let c = 0; c < C; c++) classWeightSum += w[c];
+  }
+  const { values, trueProbability } = output;
+  const { classCount, classLoss, classProbability, classHits } = partial;
+  let total = 0;
+  let weightSum = 0;
+  for (let k = 0; k < count; k++) {
+    const row = row0 + k;
+    const target = targets[row];
+    if (target === ignoreIndex) {
+      values[row] = 0;
+      trueProbability[row] = NaN;
+      continue;
+    }
+    const t = target | 0; // a class index in [0, C): validated by planLoss
+    const wt = w ? w[t] : 1;
+    const xt = hasTrueScore ? trueScore[k] : x[sampleBase + t * inner + k];
+    let logP: number;
+    let loss: number;
+    if (crossEntropy) {
+      const lse = Math.log(sumExp[k]);
+      logP = (xt - max[k]) - lse; // PyTorch's log_softmax order
+      loss = -wt * logP;
+      if (e !== 0) loss = (1 - e) * loss + (e / C) * (classWeightSum * lse - shifted[k]);
+    } else {
+      logP = xt;
+      loss = -wt * xt;
+    }
+    // Cross-entropy log-probabilities are <= 0 (or NaN); nll_loss inputs may be anything.
+    const probability = float32 && crossEntropy ? expNonPositive(logP) : Math.exp(logP);
+    values[row] = loss;
+    trueProbability[row] = probability;
+    total += loss;
+    weightSum += wt;
+    classCount[t]++;
+    classLoss[t] += loss;
+    classProbability[t] += probability;
+    if (arg[k] === t) classHits[t]++;
+  }
+  partial.total += total;
+  partial.weightSum += weightSum;
+}
+
+/** The blocks' partials added in block order (the deterministic order the module's comment promises). */
+export function mergePartials(partials: BlockPartial[], classes: number): BlockPartial {
+  const merged = emptyPartial(classes);
+  for (const partial of partials) {
+    merged.total += partial.total;
+    merged.weightSum += partial.weightSum;
+    for (let c = 0; c < classes; c++) {
+      merged.classCount[c] += partial.classCount[c];
+      merged.classLoss[c] += partial.classLoss[c];
+      merged.classProbability[c] += partial.classProbability[c];
+      merged.classHits[c] += partial.classHits[c];
+    }
+    if (partial.min < merged.min) merged.min = partial.min;
+    if (partial.max > merged.max) merged.max = partial.max;
+    merged.sum += partial.sum;
+    merged.finite += partial.finite;
+    merged.nonFinite += partial.nonFinite;
+  }
+  return merged;
+}
+
+/** Runs every block in this thread. */
+export function runElementPass(input: ElementPassInput): { output: ElementPassOutput; summary: BlockPartial } {
+  const rows = input.batch * input.inner;
+  const output = { values: new Float64Array(rows), trueProbability: new Float64Array(rows) };
+  const partials = runBlocks(input, output, 0, blockCount(input));
+  return { output, summary: mergePartials(partials, input.classes) };
+}

@@ -27,6 +27,12 @@ export const MAX_MODULES_PER_ANALYSIS = 64;
 export const MAX_IMPORT_DEPTH = 8;
 /** `from m import *` chains read this deep for the names they bind (a package re-exporting its submodules' names). */
 const MAX_STAR_DEPTH = 4;
+/**
+ * Modules read per analysis for the names `from m import *` binds. A package whose `__init__.py` star-imports every
+ * submodule under `if TYPE_CHECKING:` (transformers: hundreds) would otherwise be parsed whole for every file that
+ * imports anything from it; past the bound those names are unknown.
+ */
+const MAX_STAR_MODULES = 128;
 
 export class ProjectModules {
   /** By the module's file (or its folders, for a namespace package): one record, so one evaluation, per module. */
@@ -41,6 +47,9 @@ export class ProjectModules {
   private readonly units = new Map<ProjectModule, ParsedText | undefined>();
   /** Why some imports were not followed (a bound), once per reason. */
   readonly limits = new Set<string>();
+  /** The names each module's `import *` binds, once read; and how many modules were read for them. */
+  private readonly starNamesOf = new Map<ProjectModule, string[]>();
+  private starModulesRead = 0;
 
   constructor(readonly context: ProjectContext) {}
 
@@ -85,6 +94,12 @@ export class ProjectModules {
    * level defines, assigns or imports, star imports of project modules followed a few levels.
    */
   starNames(module: ProjectModule, depth = 0): string[] {
+    const known = this.starNamesOf.get(module);
+    if (known) return known;
+    // Past the bound the names are unknown without a note: an unknown name never makes a finding, and in a large
+    // package nearly every file would carry one (transformers' `utils` star-imports its helpers).
+    if (this.starModulesRead >= MAX_STAR_MODULES) return [];
+    this.starModulesRead++;
     const unit = this.unitOf(module);
     if (!unit) return [];
     const names = new Set<string>();
@@ -138,7 +153,9 @@ export class ProjectModules {
       }
     };
     scan(unit.root);
-    return exported ?? [...names].filter((name) => !name.startsWith('_'));
+    const bound = exported ?? [...names].filter((name) => !name.startsWith('_'));
+    this.starNamesOf.set(module, bound);
+    return bound;
   }
 
   /** Every file loaded by this analysis: what the language server watches for this program. */

@@ -1,53 +1,29 @@
-import * as fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { normalizeFilePath, type ProjectFiles } from '../analysis/modules';
+import { normalizeFilePath } from '../analysis/modules';
+import { DiskProjectFiles } from '../workspace/disk-files';
 
 /**
  * The project as the language server sees it, for following imports (`analysis/modules.ts`): an open document's
  * text overrides the disk; a file nobody opened is read from disk on demand (the workspace is never read up front).
- * What was read is remembered until `workspace/didChangeWatchedFiles` says the file changed, and only while some
+ * What was read is remembered (as `DiskProjectFiles` does) until `workspace/didChangeWatchedFiles` says the file changed, and only while some
  * open program depends on it (`retainOnly`), so memory stays bounded by what the open programs import.
  */
-export class WorkspaceFiles implements ProjectFiles {
-  private readonly texts = new Map<string, string | undefined>();
-  private readonly kinds = new Map<string, 'file' | 'directory' | 'none'>();
+export class WorkspaceFiles extends DiskProjectFiles {
   /** The file path of each open document's URI ('' for other schemes), computed once per URI. */
   private readonly fileOfOpenUri = new Map<string, string>();
 
-  constructor(private readonly documents: TextDocuments<TextDocument>) {}
-
-  readText(path: string): string | undefined {
-    const open = this.openDocument(path);
-    if (open) return open.getText();
-    if (!this.texts.has(path)) {
-      let text: string | undefined;
-      try {
-        text = fs.readFileSync(path, 'utf8');
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      } catch {
-        text = undefined;
-      }
-      this.texts.set(path, text);
-    }
-    return this.texts.get(path);
+  constructor(private readonly documents: TextDocuments<TextDocument>) {
+    super();
   }
 
-  isFile(path: string): boolean {
-    return this.openDocument(path) !== undefined || this.kindOf(path) === 'file';
+  override readText(path: string): string | undefined {
+    return this.openDocument(path)?.getText() ?? super.readText(path);
   }
 
-  isDirectory(path: string): boolean {
-    return this.kindOf(path) === 'directory';
-  }
-
-  listDirectory(path: string): string[] {
-    try {
-      return fs.readdirSync(path);
-    } catch {
-      return [];
-    }
+  override isFile(path: string): boolean {
+    return this.openDocument(path) !== undefined || super.isFile(path);
   }
 
   /** The URI to name a file by: the open document's own URI when it is open (the client's spelling), else its `file:` URI. */
@@ -74,28 +50,18 @@ export class WorkspaceFiles implements ProjectFiles {
 
   /** A file changed on disk: its text is read again on next use. */
   changed(path: string): void {
-    this.texts.delete(path);
+    this.forget(path);
   }
 
   /** Files were created or deleted: every remembered existence is forgotten (resolution may change anywhere). */
   createdOrDeleted(path: string): void {
-    this.texts.delete(path);
+    this.forget(path);
     this.kinds.clear();
   }
 
   /** Forgets the texts no open program depends on. */
   retainOnly(needed: ReadonlySet<string>): void {
     for (const path of this.texts.keys()) if (!needed.has(path)) this.texts.delete(path);
-  }
-
-  private kindOf(path: string): 'file' | 'directory' | 'none' {
-    let kind = this.kinds.get(path);
-    if (kind === undefined) {
-      const stat = fs.statSync(path, { throwIfNoEntry: false });
-      kind = stat?.isFile() ? 'file' : stat?.isDirectory() ? 'directory' : 'none';
-      this.kinds.set(path, kind);
-    }
-    return kind;
   }
 }
 

@@ -8,8 +8,8 @@ import type { ProjectFiles } from '../analysis/modules';
  * analysing them).
  */
 export class DiskProjectFiles implements ProjectFiles {
-  private readonly kinds = new Map<string, 'file' | 'directory' | 'none'>();
-  private readonly texts = new Map<string, string | undefined>();
+  protected readonly kinds = new Map<string, 'file' | 'directory' | 'none'>();
+  protected readonly texts = new Map<string, string | undefined>();
 
   readText(path: string): string | undefined {
     if (!this.texts.has(path)) {
@@ -46,7 +46,7 @@ export class DiskProjectFiles implements ProjectFiles {
     }
   }
 
-  private kindOf(path: string): 'file' | 'directory' | 'none' {
+  protected kindOf(path: string): 'file' | 'directory' | 'none' {
     let kind = this.kinds.get(path);
     if (kind === undefined) {
       const stat = fs.statSync(path, { throwIfNoEntry: false });

@@ -273,10 +273,10 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       await workbench.openFile('suppressed.py');
       const editor = workbench.textEditor();
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
-      const countBefore = await waitUntil('the status bar to count the findings', () => workbench.statusBarCount());
+      await waitUntil('the status bar to count the findings', () => workbench.statusBarCount());
       await workbench.runCommand('Loss Lens: Restart Server');
       await singleServerPid('a new language server process', [pid]);
-      await waitUntil('the restarted server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
+      await waitUntil('the restarted server to report findings again', async () => ((await workbench.statusBarCount()) ?? 0) > 0, 60_000);
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
     });
   });
@@ -289,15 +289,12 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
       const editor = workbench.textEditor();
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
 
-      const countBefore = await waitUntil('the status bar to count the findings', async () => {
-        const count = await workbench.statusBarCount();
-        return count !== undefined && count > 0 ? count : undefined;
-      });
+      await waitUntil('the status bar to count the findings', async () => ((await workbench.statusBarCount()) ?? 0) > 0);
       process.kill(pid, 'SIGKILL');
       await workbench.page.locator('.notifications-toasts', { hasText: 'stopped unexpectedly and is being restarted' }).first().waitFor({ timeout: 30_000 });
       const restartedPid = await singleServerPid('a new language server process', [pid]);
       assert.notEqual(restartedPid, pid);
-      await waitUntil('the restarted server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
+      await waitUntil('the restarted server to report findings again', async () => ((await workbench.statusBarCount()) ?? 0) > 0, 60_000);
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
     });
   });
@@ -337,14 +334,13 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
         return pid;
       };
       let pid = await nextServer();
-      const countBefore = await waitUntil('the status bar to count the findings', async () => {
-        const count = await workbench.statusBarCount();
-        return count !== undefined && count > 0 ? count : undefined;
-      });
-      // Each server is killed only once it runs and has reported (the count comes back after the reset that a restart
+      await waitUntil('the status bar to count the findings', async () => ((await workbench.statusBarCount()) ?? 0) > 0);
+      // Each server is killed only once it runs and has reported (a count shows again after the reset that a restart
       // makes): a server killed while the client is still initializing it fails the client's start as well as
-      // crashing, and whether the restart survives that race depended on timing.
-      const serverRunsAndReported = (what: string) => waitUntil(what, async () => (await workbench.statusBarCount()) === countBefore);
+      // crashing, and whether the restart survives that race depended on timing. Not the count from before: VS Code
+      // may have released the text of background tabs meanwhile (a document can close while its tab stays), and a
+      // restarted client re-opens only the documents VS Code still holds, so the total can legitimately shrink.
+      const serverRunsAndReported = (what: string) => waitUntil(what, async () => ((await workbench.statusBarCount()) ?? 0) > 0);
       for (let crash = 1; crash <= 4; crash++) {
         process.kill(pid, 'SIGKILL');
         pid = await nextServer();
@@ -361,7 +357,7 @@ describe('Loss Lens in VS Code (code-server)', { timeout: 30 * 60_000 }, () => {
 
       await giveUp.locator('.monaco-button', { hasText: 'Restart Server' }).click();
       await nextServer();
-      await waitUntil('the server to report the findings again', async () => (await workbench.statusBarCount()) === countBefore, 60_000);
+      await serverRunsAndReported('the server to report findings again');
       await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
     });
   });

@@ -75,7 +75,7 @@ export function runBlocks(input: ElementPassInput, output: ElementPassOutput, fi
   // Scratch per row of a block: the running max (NaN once a NaN is seen, as PyTorch's result is), the argmax and sum(exp).
   const scratch: Scratch = {
     max: new Float64Array(BLOCK_ROWS), best: new Float64Array(BLOCK_ROWS), arg: new Int32Array(BLOCK_ROWS), sumExp: new Float64Array(BLOCK_ROWS),
-    shifted: new Float64Array(BLOCK_ROWS), trueScore: new Float64Array(BLOCK_ROWS), hasTrueScore: false,
+    shifted: new Float64Array(BLOCK_ROWS),
   };
   for (let block = firstBlock; block < endBlock; block++) {
     const partial = emptyPartial(input.classes);
@@ -100,77 +100,90 @@ interface Scratch {
   arg: Int32Array;
   sumExp: Float64Array;
   shifted: Float64Array;
-  /** Each position's score of its target class, when the sweep picked it up (else read from the input). */
-  trueScore: Float64Array;
-  hasTrueScore: boolean;
 }
 
-/** `count` consecutive positions j.. of sample n: class c of position j is at (n * C + c) * inner + j. */
+/**
+ * `count` consecutive positions j.. of sample n: class c of position j is at (n * C + c) * inner + j. float32
+ * cross-entropy without smoothing runs on the SIMD kernel eight positions at a time; the rest (other dtypes and
+ * losses, no WebAssembly SIMD, the last count % 8 positions) in JavaScript.
+ */
 function runSegment(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, n: number, j0: number, count: number): void {
-  const { max, best, arg, sumExp, shifted } = scratch;
   const sampleBase = n * input.classes * input.inner + j0;
-  for (let k = 0; k < count; k++) {
+  const row0 = n * input.inner + j0;
+  const simd = input.x instanceof Float32Array && input.crossEntropy && input.labelSmoothing === 0 ? simdKernel() : null;
+  let done = 0;
+  if (simd) {
+    const vectorized = count & ~7;
+    const limit = simd.planePositionsLimit(input.classes);
+    while (done < vectorized) {
+      const positions = Math.min(limit, vectorized - done);
+      simdPositions(simd, input, output, partial, sampleBase + done, row0 + done, positions);
+      done += positions;
+    }
+  }
+  if (done === count) return;
+  const { max, best, arg, sumExp, shifted } = scratch;
+  for (let k = 0; k < count - done; k++) {
     max[k] = -Infinity;
     best[k] = -Infinity;
     arg[k] = 0;
     sumExp[k] = 0;
     shifted[k] = 0;
   }
-  const simd = input.x instanceof Float32Array && input.crossEntropy && input.labelSmoothing === 0 ? simdKernel() : null;
-  scratch.hasTrueScore = simd !== null;
-  if (simd) simdSweep(simd, input, scratch, partial, sampleBase, n * input.inner + j0, count);
-  else sweeps(input, scratch, partial, sampleBase, count);
-  finish(input, output, partial, scratch, n * input.inner + j0, sampleBase, count);
+  sweeps(input, scratch, partial, sampleBase + done, count - done);
+  finish(input, output, partial, scratch, row0 + done, sampleBase + done, count - done);
 }
 
 /**
- * float32 cross-entropy without smoothing: the WebAssembly SIMD kernel takes each position's max and sum(exp)
- * (exp in float32, sums in float64, as the [N, C] fast path does); the loop that gathers a position's classes
- * into the module's memory also takes the argmax and the statistics.
+ * `count` positions (a multiple of 8) on the SIMD kernel: each class's run of positions is copied into the module's
+ * memory as one plane (a copy of contiguous floats), and the kernel sweeps the planes with positions on the lanes,
+ * so nothing is gathered value by value. Here only the per-position bookkeeping remains (weights, tables, outputs).
  */
-function simdSweep(simd: SimdKernel, input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, row0: number, count: number): void {
+function simdPositions(simd: SimdKernel, input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, sampleBase: number, row0: number, count: number): void {
   const x = input.x as Float32Array;
-  const { classes: C, inner, targets, ignoreIndex } = input;
-  const { max, best, arg, sumExp, trueScore } = scratch;
-  // Statistics without a finiteness test per value: a NaN never wins a comparison, and an infinity makes the sum
-  // infinite (float32 values cannot overflow a float64 sum), in which case the segment is counted again with tests.
-  let min = Infinity;
-  let top = -Infinity;
-  let sum = 0;
-  const limit = simd.filledRowsLimit(C);
-  for (let k0 = 0; k0 < count; k0 += limit) {
-    const rows = Math.min(limit, count - k0);
-    const { floats, stride } = simd.rowsToFill(rows, C);
-    for (let c = 0; c < C; c++) {
-      const at = sampleBase + c * inner + k0;
-      for (let k = 0, to = c; k < rows; k++, to += stride) {
-        const v = x[at + k];
-        floats[to] = v;
-        if (v < min) min = v;
-        if (v > top) top = v;
-        sum += v;
-        if (v > best[k0 + k]) {
-          best[k0 + k] = v;
-          arg[k0 + k] = c;
-        }
-      }
-    }
-    simd.rowMaxSumExpOfFilled(rows, C, max, sumExp, k0);
-    // The target class's score from the gathered rows, while they are in cache: read from the input, the 21 or
-    // 1000 planes of a [N, C, H, W] tensor, it costs a cache miss per position.
-    for (let k = 0; k < rows; k++) {
-      const target = targets[row0 + k0 + k];
-      if (target !== ignoreIndex) trueScore[k0 + k] = floats[k * stride + target];
-    }
+  const { classes: C, inner, targets, ignoreIndex, weight: w } = input;
+  const { planes, targets: classOf } = simd.planeInput(count, C);
+  for (let c = 0, from = sampleBase; c < C; c++, from += inner) planes.set(x.subarray(from, from + count), c * count);
+  for (let k = 0; k < count; k++) {
+    const target = targets[row0 + k];
+    classOf[k] = target === ignoreIndex ? -1 : target; // a class index in [0, C): validated by planLoss
   }
-  if (sum - sum === 0) {
-    if (min < partial.min) partial.min = min;
-    if (top > partial.max) partial.max = top;
-    partial.sum += sum;
+  const pass = simd.planePass(count, C);
+  if (pass.sum - pass.sum === 0) {
+    if (pass.min < partial.min) partial.min = pass.min;
+    if (pass.max > partial.max) partial.max = pass.max;
+    partial.sum += pass.sum;
     partial.finite += count * C;
   } else {
     segmentStatistics(x, C, inner, partial, sampleBase, count);
   }
+  const { argmax, negativeLogProbability, probability } = pass;
+  const { values, trueProbability } = output;
+  const { classCount, classLoss, classProbability, classHits } = partial;
+  let total = 0;
+  let weightSum = 0;
+  for (let k = 0; k < count; k++) {
+    const row = row0 + k;
+    const t = classOf[k];
+    if (t < 0) {
+      values[row] = 0;
+      trueProbability[row] = NaN;
+      continue;
+    }
+    const wt = w ? w[t] : 1;
+    const loss = wt * negativeLogProbability[k];
+    const p = probability[k];
+    values[row] = loss;
+    trueProbability[row] = p;
+    total += loss;
+    weightSum += wt;
+    classCount[t]++;
+    classLoss[t] += loss;
+    classProbability[t] += p;
+    if (argmax[k] === t) classHits[t]++;
+  }
+  partial.total += total;
+  partial.weightSum += weightSum;
 }
 
 /** The input's statistics over a segment, value by value (finite ones only): for segments holding NaN or infinities. */
@@ -244,7 +257,7 @@ function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial
 /** Each position's loss, probability of the truth and class-table entries, from its max and sum(exp). */
 function finish(input: ElementPassInput, output: ElementPassOutput, partial: BlockPartial, scratch: Scratch, row0: number, sampleBase: number, count: number): void {
   const { x, targets, classes: C, inner, weight: w, ignoreIndex, labelSmoothing: e, crossEntropy } = input;
-  const { max, arg, sumExp, shifted, trueScore, hasTrueScore } = scratch;
+  const { max, arg, sumExp, shifted } = scratch;
   const float32 = x instanceof Float32Array;
   let classWeightSum = C;
   if (w && e !== 0) {
@@ -265,7 +278,7 @@ function finish(input: ElementPassInput, output: ElementPassOutput, partial: Blo
     }
     const t = target | 0; // a class index in [0, C): validated by planLoss
     const wt = w ? w[t] : 1;
-    const xt = hasTrueScore ? trueScore[k] : x[sampleBase + t * inner + k];
+    const xt = x[sampleBase + t * inner + k];
     let logP: number;
     let loss: number;
     if (crossEntropy) {

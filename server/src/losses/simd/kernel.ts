@@ -8,6 +8,7 @@ import { SIMD_KERNEL_BASE64 } from './kernel-bytes';
 interface KernelExports {
   memory: WebAssembly.Memory;
   rowMaxSumExp(x: number, rows: number, stride: number, out: number): void;
+  planePass(x: number, classes: number, count: number, stride: number, targets: number, argOut: number, nlOut: number, probOut: number, stats: number): void;
   bceWithLogitsSum(x: number, y: number, count: number): number;
 }
 
@@ -48,33 +49,38 @@ export class SimdKernel {
     }
   }
 
-  /** The most rows one {@link rowMaxSumExpFilled} call takes for this class count (one chunk of the module's memory). */
-  filledRowsLimit(classes: number): number {
-    return Math.max(1, Math.floor(CHUNK_FLOATS / ((classes + 7) & ~7)));
+  /** The most positions one {@link planePass} takes for this class count: a multiple of 8, one chunk of memory when it fits. */
+  planePositionsLimit(classes: number): number {
+    return Math.max(8, Math.floor(CHUNK_FLOATS / classes) & ~7);
   }
 
   /**
-   * {@link rowMaxSumExp} on rows the caller writes straight into the module's memory, for inputs whose class axis
-   * is not the last (gathering a row and the caller's own pass over its values are then one loop): `rowsToFill`
-   * gives the memory as `rows` rows of `stride` floats (the padding set to -inf), the caller puts row r's class c at
-   * `floats[r * stride + c]`, and `rowMaxSumExpOfFilled` writes each row's max and sum(exp) into the outputs at `at`.
+   * The memory {@link planePass} reads, for `count` positions (a multiple of 8) of `classes` classes: the caller puts
+   * class c of position k at `planes[c * count + k]` and position k's true class at `targets[k]` (-1: ignored).
    */
-  rowsToFill(rows: number, classes: number): { floats: Float32Array; stride: number } {
-    const stride = (classes + 7) & ~7;
-    const buffer = this.memoryFor(rows * stride * 4 + rows * 16);
-    const floats = new Float32Array(buffer, 0, rows * stride);
-    if (stride !== classes) floats.fill(-Infinity);
-    return { floats, stride };
+  planeInput(count: number, classes: number): { planes: Float32Array; targets: Int32Array } {
+    const layout = planeLayout(count, classes);
+    const buffer = this.memoryFor(layout.end);
+    return { planes: new Float32Array(buffer, 0, classes * count), targets: new Int32Array(buffer, layout.targets, count) };
   }
 
-  rowMaxSumExpOfFilled(rows: number, classes: number, maxOut: Float64Array, sumOut: Float64Array, at: number): void {
-    const outOffset = rows * ((classes + 7) & ~7) * 4;
-    this.exports.rowMaxSumExp(0, rows, (classes + 7) & ~7, outOffset);
-    const out = new Float64Array(this.exports.memory.buffer, outOffset, rows * 2);
-    for (let row = 0; row < rows; row++) {
-      maxOut[at + row] = out[2 * row];
-      sumOut[at + row] = out[2 * row + 1];
-    }
+  /**
+   * Per position of the planes filled through {@link planeInput}: the argmax class, -log softmax(x)[t] and
+   * softmax(x)[t] (exp in float32 on f32x4 lanes, sums and log in float64); over every score, the min and max of the
+   * non-NaN ones and the sum (not finite when a NaN or an infinity is among them). Views on the module's memory:
+   * valid until the next call.
+   */
+  planePass(count: number, classes: number): { argmax: Int32Array; negativeLogProbability: Float64Array; probability: Float64Array; min: number; max: number; sum: number } {
+    const layout = planeLayout(count, classes);
+    this.exports.planePass(0, classes, count, count, layout.targets, layout.argmax, layout.negativeLogProbability, layout.probability, layout.stats);
+    const buffer = this.exports.memory.buffer;
+    const stats = new Float64Array(buffer, layout.stats, 3);
+    return {
+      argmax: new Int32Array(buffer, layout.argmax, count),
+      negativeLogProbability: new Float64Array(buffer, layout.negativeLogProbability, count),
+      probability: new Float64Array(buffer, layout.probability, count),
+      min: stats[0], max: stats[1], sum: stats[2],
+    };
   }
 
   /** Sum of the first `count` (a multiple of 4) elements' binary_cross_entropy_with_logits losses. */
@@ -92,6 +98,16 @@ export class SimdKernel {
     }
     return total;
   }
+}
+
+/** Byte offsets of planePass's arrays after the planes (count is a multiple of 8, so every array stays 32-byte aligned). */
+function planeLayout(count: number, classes: number): { targets: number; argmax: number; negativeLogProbability: number; probability: number; stats: number; end: number } {
+  const targets = classes * count * 4;
+  const argmax = targets + count * 4;
+  const negativeLogProbability = argmax + count * 4;
+  const probability = negativeLogProbability + count * 8;
+  const stats = probability + count * 8;
+  return { targets, argmax, negativeLogProbability, probability, stats, end: stats + 24 };
 }
 
 let kernel: SimdKernel | null | undefined;

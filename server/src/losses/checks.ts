@@ -270,7 +270,9 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
 
   const probabilityShaped = sameShape(request.input.shape, request.target.shape);
   const ignoreIndex = request.ignoreIndex ?? -100;
+  let classCounts: Float64Array;
   if (probabilityShaped) {
+    classCounts = targetClasses(request)!.counts;
     const rows = hotRows(target, layout);
     if (rows === 'multi-hot') {
       checks.push({
@@ -293,12 +295,16 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
         message: `the target holds whole numbers in a ${request.target.dtype} tensor, used as class indices: ${request.loss} needs int64 (target.long())`,
       });
     }
+    // One indexed loop over the class indices for both the range check and the class counts (a segmentation target
+    // holds millions; this runs once per capture, mostly before the optimising compiler has seen it).
     let outside = 0;
     let example = 0;
-    for (const t of target) {
-      if (t !== ignoreIndex && !(t >= 0 && t < classes && Number.isInteger(t))) {
-        if (outside++ === 0) example = t;
-      }
+    classCounts = new Float64Array(classes);
+    for (let i = 0; i < target.length; i++) {
+      const t = target[i];
+      if (t === ignoreIndex) continue;
+      if (t >= 0 && t < classes && (t | 0) === t) classCounts[t]++;
+      else if (outside++ === 0) example = t;
     }
     if (outside > 0) {
       checks.push({
@@ -307,17 +313,17 @@ function classChecks(request: LossRequest, input: FloatArray, target: FloatArray
       });
     }
   }
-  imbalanceForClasses(targetClasses(request)!, checks);
+  imbalanceForClasses(classCounts, checks);
 }
 
-function imbalanceForClasses(truth: TargetClasses, checks: RuntimeCheck[]): void {
-  const statistics = Array.from(truth.counts, (count, classIndex) => ({ classIndex, count })).filter((s) => s.count > 0);
+function imbalanceForClasses(classCounts: Float64Array, checks: RuntimeCheck[]): void {
+  const statistics = Array.from(classCounts, (count, classIndex) => ({ classIndex, count })).filter((s) => s.count > 0);
   if (statistics.length < 2) return;
   const counts = statistics.map((s) => s.count);
   const rarest = Math.min(...counts);
   const commonest = Math.max(...counts);
   if (rarest * IMBALANCE_RATIO >= commonest) return;
-  const classes = truth.classes;
+  const classes = classCounts.length;
   const total = counts.reduce((a, b) => a + b, 0);
   // sklearn's "balanced" weights, N / (K * n_c) over the K classes present: a class seen in its fair share
   // weighs 1, and the weights average to 1 over the samples. Classes absent from these tensors get 1.

@@ -105,11 +105,19 @@ export function toFloat64(tensor: HostTensor): Float64Array {
   return view;
 }
 
+/**
+ * A float64 array for a conversion, on shared memory where the runtime has it (Node; a cross-origin isolated page):
+ * the host kernel's worker threads then read a converted target in place instead of copying it to shared memory.
+ */
+function float64Array(length: number): Float64Array {
+  return typeof SharedArrayBuffer === 'undefined' ? new Float64Array(length) : new Float64Array(new SharedArrayBuffer(length * 8));
+}
+
 function convertToFloat64(data: Exclude<HostTensor['data'], Float64Array>): Float64Array {
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     // From the two 32-bit halves (typed arrays are in the platform's order, little-endian everywhere this runs):
     // hi * 2^32 is exact and adding lo rounds once, as Number(bigint) does, at a tenth of the cost of BigInt reads.
-    const out = new Float64Array(data.length);
+    const out = float64Array(data.length);
     const low = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
     if (data instanceof BigUint64Array) {
       for (let i = 0; i < data.length; i++) out[i] = low[2 * i + 1] * 4294967296 + low[2 * i];
@@ -119,7 +127,9 @@ function convertToFloat64(data: Exclude<HostTensor['data'], Float64Array>): Floa
     }
     return out;
   }
-  return Float64Array.from(data);
+  const out = float64Array(data.length);
+  out.set(data);
+  return out;
 }
 
 /** torch's broadcasting of two shapes, or its error message ("tensor a" is the first). */
@@ -256,7 +266,9 @@ function planClassLoss(request: LossRequest, reduction: Reduction): ClassLossPla
     throw new LossError(`expected scalar type ${TORCH_DTYPE[input.dtype]} but found ${TORCH_DTYPE[weight.dtype]}`);
   }
   const targetIndex = toFloat64(target);
-  for (const value of targetIndex) {
+  // An indexed loop: a segmentation target holds millions of indices, read once per plan before any optimisation.
+  for (let i = 0; i < targetIndex.length; i++) {
+    const value = targetIndex[i];
     if (value !== ignoreIndex && !(value >= 0 && value < classes)) throw new LossError(`Target ${value} is out of bounds.`);
   }
   return {

@@ -53,7 +53,10 @@ export interface CaptureAnalysis {
   classes: ClassRow[];
   /** Per-element losses as configured (or as corrected when the configured loss raises), for the histogram. */
   elementLosses: Float64Array;
-  /** Predicted probability of the true class (binary: of the true label) per element, ignored elements excluded. */
+  /**
+   * Predicted probability of the true class (binary: of the true label) per element; ignored elements are left out,
+   * or NaN where the element pass wrote every row (the histograms skip non-finite values).
+   */
   trueClassProbability: Float64Array;
   /**
    * The plots' bins, when they were made where the per-element arrays are (the extension host sends these
@@ -186,11 +189,6 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
     meanTrueClassProbability: count ? summary.classProbability[index] / count : NaN,
     recall: count ? summary.classHits[index] / count : NaN,
   }));
-  const trueClassProbability = new Float64Array(kept);
-  for (let row = 0, at = 0; row < pass.trueProbability.length; row++) {
-    const probability = pass.trueProbability[row];
-    if (probability === probability) trueClassProbability[at++] = probability; // NaN marks an ignored row
-  }
   const stats: Partial<Record<TensorRole, TensorStats>> = {
     input: {
       dtype: request.input.dtype, shape: request.input.shape, nonFinite: summary.nonFinite,
@@ -209,7 +207,7 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
     stats,
     classes,
     elementLosses: pass.values,
-    trueClassProbability,
+    trueClassProbability: pass.trueProbability,
     backend: pass.result.backend,
     precision: pass.result.precision,
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),

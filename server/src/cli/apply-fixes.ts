@@ -87,9 +87,9 @@ export async function fixProgram(
 
 /**
  * Takes the fixes in finding order and keeps each one whose edits all land in known units and overlap none
- * already kept nor any `withheld`; a fix is all or nothing. Findings that share one fix (one softmax feeding two
- * losses) count as fixed by it without applying it twice. A fix that any of its findings' captures refute is
- * withheld instead (returned in `refuted`), with every fix that would edit the same text.
+ * already kept; a fix is all or nothing. Findings that share one fix (one softmax feeding two losses) count
+ * as fixed by it without applying it twice. The fixes that captures refute are returned in `refuted`; no fix that
+ * edits their text, or a `withheld` one's, is kept (one softmax feeding a refuted and a confirmed call stays).
  */
 function chooseNonOverlappingFixes(
   program: ProgramFile,
@@ -97,10 +97,15 @@ function chooseNonOverlappingFixes(
   readModule: (file: string) => string | undefined,
   withheld: readonly OffsetEdit[],
 ): { edits: OffsetEdit[]; count: number; refuted: OffsetEdit[] } {
-  const refutedFixes = new Set(findings.filter((finding) => finding.fix && finding.confirmation?.verdict === 'refuted').map((finding) => JSON.stringify(finding.fix!.edits)));
+  const offsetEditsOf = (finding: Finding): OffsetEdit[] | undefined => {
+    const edits = finding.fix!.edits.map((edit) => toOffsetEdit(program, edit, readModule));
+    return edits.some((edit) => edit === undefined) ? undefined : (edits as OffsetEdit[]);
+  };
+  const refutedFindings = findings.filter((finding) => finding.fix && finding.confirmation?.verdict === 'refuted');
+  const refuted = refutedFindings.flatMap((finding) => offsetEditsOf(finding) ?? []);
+  const untouchable = [...withheld, ...refuted];
   const kept: OffsetEdit[] = [];
   const keptFixes = new Set<string>();
-  const refuted: OffsetEdit[] = [];
   let count = 0;
   for (const finding of findings) {
     if (!finding.fix || finding.fix.edits.length === 0) continue;
@@ -109,25 +114,17 @@ function chooseNonOverlappingFixes(
       count++;
       continue;
     }
-    const edits = finding.fix.edits.map((edit) => toOffsetEdit(program, edit, readModule));
-    if (edits.some((edit) => edit === undefined)) continue;
-    const candidate = edits as OffsetEdit[];
-    if (refutedFixes.has(identity)) {
-      refuted.push(...candidate);
-      continue;
-    }
+    const candidate = offsetEditsOf(finding);
+    if (!candidate) continue;
     const clashes = candidate.some(
-      (edit, i) => kept.some((other) => overlaps(edit, other)) || withheld.some((other) => overlaps(edit, other)) || candidate.slice(0, i).some((other) => overlaps(edit, other)),
+      (edit, i) => kept.some((other) => overlaps(edit, other)) || untouchable.some((other) => overlaps(edit, other)) || candidate.slice(0, i).some((other) => overlaps(edit, other)),
     );
     if (clashes) continue;
     kept.push(...candidate);
     keptFixes.add(identity);
     count++;
   }
-  // A fix kept before a refuted one that edits the same text (findings are in location order) is withheld too.
-  const clear = (edits: OffsetEdit[]) => !edits.some((edit) => refuted.some((other) => overlaps(edit, other)));
-  if (refuted.length === 0 || clear(kept)) return { edits: kept, count, refuted };
-  return { ...chooseNonOverlappingFixes(program, findings, readModule, [...withheld, ...refuted]), refuted };
+  return { edits: kept, count, refuted };
 }
 
 function sameOffsetEdit(a: OffsetEdit, b: OffsetEdit): boolean {

@@ -421,7 +421,6 @@ export class LossLensSession {
     this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${errorText(error)}`);
   }
 
-  /** The analysis of the current text of the target that holds `uri`, computed now if the latest one is stale. */
   /**
    * The target's current analysis once its captures confirmed it: right after an edit (fix-on-save) the static
    * findings alone would offer the fix of a finding a capture refutes.
@@ -434,6 +433,7 @@ export class LossLensSession {
     return this.states.get(key);
   }
 
+  /** The analysis of the current text of the target that holds `uri`, computed now if the latest one is stale. */
   private currentProgram(uri: string): TargetState | undefined {
     const key = this.store.targetOf(uri);
     if (key === undefined) return undefined;

@@ -61,6 +61,23 @@ describe('the fix loop', () => {
     assert.deepEqual(cells.map((cell: { source: string[] }) => cell.source.join('')), ['# t\n', 'p = z\n', 'x = 1\n', 'Loss = f(p)']);
   });
 
+  it('applies no fix that a capture refutes for one of its findings, nor one that edits the same text', async () => {
+    // One softmax feeding two losses: the capture of one call refutes it, the other's confirms it. The shared fix stays
+    // out, and so does another fix over the same text; a fix elsewhere applies.
+    const shared = [edit(undefined, 0, 4, 23, 'z')];
+    const refuted: Finding = { ...finding('a', shared), severity: 'information', confirmation: { verdict: 'refuted', capture: 'c', configured: 1, corrected: null, gradientNormRatio: null, checks: [], message: 'refuted' } };
+    const engine = scriptedEngine((source) => {
+      const text = source.units[0].text;
+      const found: Finding[] = [];
+      if (text.includes('F.softmax(z, dim=1)')) found.push(refuted, finding('b', shared), finding('overlapping', [edit(undefined, 0, 6, 13, 'SOFTMAX')]));
+      if (text.includes('y.float()')) found.push(finding('long-target', [edit(undefined, 1, 6, 11, 'long')]));
+      return found;
+    });
+    const outcome = await fixProgram(engine.analyze, program('file', 'p = F.softmax(z, dim=1)\nt = y.float()\n'), {});
+    assert.equal(outcome.program.text, 'p = F.softmax(z, dim=1)\nt = y.long()\n');
+    assert.equal(outcome.fixed, 1);
+  });
+
   it('skips a fix whose edit lies outside the program, and stops after a bounded number of rounds', async () => {
     const outside = scriptedEngine(() => [finding('outside', [edit(undefined, 5, 0, 1, 'x')]), finding('in-a-missing-cell', [edit(7, 0, 0, 1, 'x')])]);
     const unchanged = await fixProgram(outside.analyze, program('file', 'a = 1\n'), {});

@@ -5,6 +5,8 @@ import { isReadFailure, ProgramFile, programFileFromText, programSourceOf } from
 /**
  * `fix` on one program: apply every preferred fix, re-analyse, and repeat while fixes still apply, because one
  * fix can reveal or re-position another (a dropped softmax shifts the columns of the loss call after it).
+ * A fix that saved captures refute (the captured input is raw logits after all) is never applied: it would edit
+ * working code.
  */
 
 /** Enough for any chain of dependent fixes seen in practice; a fix that keeps re-appearing cannot loop forever. */
@@ -31,6 +33,9 @@ interface OffsetEdit {
 /** The engine, possibly in another thread (`IsolatedAnalyzer`). */
 export type AnalyzeFunction = (source: ProgramSource, options: AnalysisOptions) => Promise<AnalysisResult>;
 
+/** The captures' verdicts on one round's analysis (`withSavedCaptures`): `confirmation` on the findings they speak for. */
+export type ConfirmFunction = (program: ProgramFile, result: AnalysisResult) => Promise<AnalysisResult>;
+
 /** The project's other files, for fixes whose edits reach into an imported module; `write` throws when it cannot. */
 export interface ModuleFiles {
   read(file: string): string | undefined;
@@ -43,17 +48,26 @@ export async function fixProgram(
   options: AnalysisOptions,
   fsPath?: string,
   modules?: ModuleFiles,
+  confirm?: ConfirmFunction,
 ): Promise<FixOutcome> {
+  const analyzeWithCaptures = async (program: ProgramFile) => {
+    const result = await analyze(programSourceOf(program, fsPath), options);
+    return confirm ? confirm(program, result) : result;
+  };
   let program = original;
-  let result = await analyze(programSourceOf(program, fsPath), options);
+  let result = await analyzeWithCaptures(program);
   let fixed = 0;
+  // The edits of refuted fixes, kept in step with the text: once a round edits a captured call (another finding's
+  // fix there), its capture no longer matches and the next round would see the refuted finding as uncaptured.
+  let withheld: OffsetEdit[] = [];
   for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
     const moduleTexts = new Map<string, string | undefined>();
     const readModule = (file: string) => {
       if (!moduleTexts.has(file)) moduleTexts.set(file, modules?.read(file));
       return moduleTexts.get(file);
     };
-    const { edits, count } = chooseNonOverlappingFixes(program, result.findings, readModule);
+    const { edits, count, refuted } = chooseNonOverlappingFixes(program, result.findings, readModule, withheld);
+    withheld = [...withheld, ...refuted.filter((edit) => !withheld.some((other) => sameOffsetEdit(edit, other)))];
     if (count === 0) break;
     const own = edits.filter((edit) => edit.file === undefined);
     const next = own.length > 0 ? programWithEdits(program, own) : program;
@@ -65,7 +79,8 @@ export async function fixProgram(
     if (next.text === program.text && moduleEdits.length === 0) break;
     program = next;
     fixed += count;
-    result = await analyze(programSourceOf(program, fsPath), options);
+    withheld = withheld.map((edit) => shiftedPast(edit, edits));
+    result = await analyzeWithCaptures(program);
   }
   return { program, result, fixed };
 }
@@ -73,9 +88,22 @@ export async function fixProgram(
 /**
  * Takes the fixes in finding order and keeps each one whose edits all land in known units and overlap none
  * already kept; a fix is all or nothing. Findings that share one fix (one softmax feeding two losses) count
- * as fixed by it without applying it twice.
+ * as fixed by it without applying it twice. The fixes that captures refute are returned in `refuted`; no fix that
+ * edits their text, or a `withheld` one's, is kept (one softmax feeding a refuted and a confirmed call stays).
  */
-function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Finding[], readModule: (file: string) => string | undefined): { edits: OffsetEdit[]; count: number } {
+function chooseNonOverlappingFixes(
+  program: ProgramFile,
+  findings: readonly Finding[],
+  readModule: (file: string) => string | undefined,
+  withheld: readonly OffsetEdit[],
+): { edits: OffsetEdit[]; count: number; refuted: OffsetEdit[] } {
+  const offsetEditsOf = (finding: Finding): OffsetEdit[] | undefined => {
+    const edits = finding.fix!.edits.map((edit) => toOffsetEdit(program, edit, readModule));
+    return edits.some((edit) => edit === undefined) ? undefined : (edits as OffsetEdit[]);
+  };
+  const refutedFindings = findings.filter((finding) => finding.fix && finding.confirmation?.verdict === 'refuted');
+  const refuted = refutedFindings.flatMap((finding) => offsetEditsOf(finding) ?? []);
+  const untouchable = [...withheld, ...refuted];
   const kept: OffsetEdit[] = [];
   const keptFixes = new Set<string>();
   let count = 0;
@@ -86,16 +114,30 @@ function chooseNonOverlappingFixes(program: ProgramFile, findings: readonly Find
       count++;
       continue;
     }
-    const edits = finding.fix.edits.map((edit) => toOffsetEdit(program, edit, readModule));
-    if (edits.some((edit) => edit === undefined)) continue;
-    const candidate = edits as OffsetEdit[];
-    const clashes = candidate.some((edit, i) => kept.some((other) => overlaps(edit, other)) || candidate.slice(0, i).some((other) => overlaps(edit, other)));
+    const candidate = offsetEditsOf(finding);
+    if (!candidate) continue;
+    const clashes = candidate.some(
+      (edit, i) => kept.some((other) => overlaps(edit, other)) || untouchable.some((other) => overlaps(edit, other)) || candidate.slice(0, i).some((other) => overlaps(edit, other)),
+    );
     if (clashes) continue;
     kept.push(...candidate);
     keptFixes.add(identity);
     count++;
   }
-  return { edits: kept, count };
+  return { edits: kept, count, refuted };
+}
+
+function sameOffsetEdit(a: OffsetEdit, b: OffsetEdit): boolean {
+  return a.file === b.file && a.cell === b.cell && a.start === b.start && a.end === b.end && a.newText === b.newText;
+}
+
+/** Where a withheld edit's text is after `applied` (none of which overlaps it). */
+function shiftedPast(edit: OffsetEdit, applied: readonly OffsetEdit[]): OffsetEdit {
+  let shift = 0;
+  for (const other of applied) {
+    if (other.file === edit.file && other.cell === edit.cell && other.end <= edit.start) shift += other.newText.length - (other.end - other.start);
+  }
+  return { ...edit, start: edit.start + shift, end: edit.end + shift };
 }
 
 function toOffsetEdit(program: ProgramFile, edit: TextEdit, readModule: (file: string) => string | undefined): OffsetEdit | undefined {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { AnalysisOptions, RuleInfo } from '../analysis/types';
 import { RULES } from '../rules/index';
 import { collectFiles, describeFsError } from '../workspace/collect-files';
-import { AnalyzeFunction, fixProgram, ModuleFiles } from './apply-fixes';
+import { AnalyzeFunction, ConfirmFunction, fixProgram, ModuleFiles } from './apply-fixes';
 import { CheckOptions, checkUsage, parseCheckOptions } from './check-options';
 import { formatGithub } from './format-github';
 import { formatSarif } from './format-sarif';
@@ -16,6 +16,7 @@ import { ProgressLine } from './progress';
 import { addAnalysis, CheckReport, emptyReport, exitStatusOf, formatJson } from './report';
 import { withSavedCaptures } from './saved-captures';
 import type { CapturesFolderCache } from '../captures/read';
+import type { ComparisonCache } from '../captures/confirm';
 
 /** `loss-lens check` and `loss-lens fix` (see shared/spec/cli.md and docs/cli.md). */
 
@@ -93,7 +94,7 @@ interface FileContext {
 
 /** One file's part of the report: read, analysed (or fixed), never throwing. */
 async function checkFile(command: 'check' | 'fix', file: { fsPath: string; displayPath: string }, context: FileContext): Promise<CheckReport> {
-  const { analyze, analysisOptions, captureFolders, displayPathOf, moduleRewritten } = context;
+  const { analyze, analysisOptions, captureFolders, displayPathOf } = context;
   const report = emptyReport();
   const program = readProgramFile(file.fsPath);
   if (isReadFailure(program)) {
@@ -101,7 +102,7 @@ async function checkFile(command: 'check' | 'fix', file: { fsPath: string; displ
     return report;
   }
   try {
-    if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, displayPathOf, moduleRewritten);
+    if (command === 'fix') await fixFile(analyze, file.fsPath, file.displayPath, program, analysisOptions, report, context);
     else {
       const result = await analyze(programSourceOf(program, file.fsPath), analysisOptions);
       addAnalysis(report, file.displayPath, await withSavedCaptures(file.fsPath, file.displayPath, program, result, analysisOptions, report, captureFolders), CLI_TIME_BUDGET_MS, displayPathOf);
@@ -131,9 +132,12 @@ async function fixFile(
   program: ProgramFile,
   options: AnalysisOptions,
   report: CheckReport,
-  displayPathOf: (file: string) => string,
-  moduleRewritten: (file: string) => void,
+  { captureFolders, displayPathOf, moduleRewritten }: FileContext,
 ): Promise<void> {
+  // The captures `check` reads decide here too: a refuted finding's fix is not applied, and what remains shows the
+  // verdicts. Each round confirms again (the captures of a notebook move with its text); the figures are computed once.
+  const comparisons: ComparisonCache = new Map();
+  const confirm: ConfirmFunction = (current, result) => withSavedCaptures(fsPath, displayPath, current, result, options, report, captureFolders, comparisons);
   // Fixes that edit an imported module (cross-file-fixes.ts decided they are safe): its byte order mark is kept.
   const withByteOrderMark = new Set<string>();
   const modules: ModuleFiles = {
@@ -158,7 +162,7 @@ async function fixFile(
   };
   let outcome: Awaited<ReturnType<typeof fixProgram>>;
   try {
-    outcome = await fixProgram(analyze, program, options, fsPath, modules);
+    outcome = await fixProgram(analyze, program, options, fsPath, modules, confirm);
   } catch (error) {
     if (!(error instanceof ModuleWriteError)) throw error;
     report.errors.push({ path: displayPath, message: error.message });
@@ -167,7 +171,7 @@ async function fixFile(
   if (outcome.fixed > 0 && !program.isValidUtf8) {
     // Rewriting would replace the bytes that are not UTF-8 with U+FFFD: report instead of damaging the file.
     report.notes.push({ path: displayPath, kind: 'not-fixed', message: 'not valid UTF-8: fixes were not applied' });
-    addAnalysis(report, displayPath, await analyze(programSourceOf(program, fsPath), options), CLI_TIME_BUDGET_MS, displayPathOf);
+    addAnalysis(report, displayPath, await confirm(program, await analyze(programSourceOf(program, fsPath), options)), CLI_TIME_BUDGET_MS, displayPathOf);
     return;
   }
   if (outcome.program.text !== program.text) {

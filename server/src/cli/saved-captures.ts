@@ -1,5 +1,5 @@
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
-import { confirmFindings } from '../captures/confirm';
+import { confirmFindings, type ComparisonCache } from '../captures/confirm';
 import { capturesInNotebook, capturesOfScript, type CapturesFolderCache } from '../captures/read';
 import { ProgramFile, programSourceOf } from './program-file';
 import type { CheckReport } from './report';
@@ -7,7 +7,8 @@ import type { CheckReport } from './report';
 /**
  * `check` on one file: its saved captures (a notebook's capture outputs, a script's `.loss-lens/captures/` folders)
  * confirm or refute the findings at their loss calls and add the run-time checks' own findings. Captures that cannot
- * be read or recomputed become notes; they never fail the file.
+ * be read or recomputed become notes; they never fail the file. `fix` confirms every round's analysis, sharing
+ * `comparisons` so that a capture is recomputed once.
  */
 export async function withSavedCaptures(
   fsPath: string,
@@ -17,12 +18,13 @@ export async function withSavedCaptures(
   options: AnalysisOptions,
   report: CheckReport,
   foldersRead: CapturesFolderCache,
+  comparisons?: ComparisonCache,
 ): Promise<AnalysisResult> {
   const reading = program.kind === 'notebook' ? capturesInNotebook(program.text) : capturesOfScript(fsPath, process.env, foldersRead);
   const problems = reading.problems.slice();
   let findings = result.findings;
   if (reading.captures.length > 0) {
-    const outcome = await confirmFindings(programSourceOf(program), result, reading.captures, options);
+    const outcome = await confirmFindings(programSourceOf(program), result, reading.captures, options, comparisons);
     findings = outcome.findings;
     problems.push(...outcome.problems.map((problem) => `capture ${problem.capture} could not be recomputed: ${problem.message}`));
   }

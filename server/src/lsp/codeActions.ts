@@ -109,16 +109,35 @@ function ignoreLineEdit(snapshot: ProgramSnapshot, uri: string, finding: Finding
 }
 
 /**
+ * The edits of the fixes that captured tensors refute (the finding's `confirmation` is `refuted`: the captured input is
+ * raw logits after all). Such a fix would edit working code: fix-all leaves it out, with any fix that edits the
+ * same text, and its quick fix is not preferred.
+ */
+function refutedEdits(program: AnalysedProgram): ResolvedEdit[] {
+  const refuted: ResolvedEdit[] = [];
+  for (const finding of program.result.findings) {
+    if (!finding.fix || finding.confirmation?.verdict !== 'refuted') continue;
+    refuted.push(...(resolveEdits(program.snapshot, finding.fix.edits) ?? []));
+  }
+  return refuted;
+}
+
+function touchesAny(edits: readonly ResolvedEdit[], others: readonly ResolvedEdit[]): boolean {
+  return edits.some((edit) => others.some((other) => sameEdit(edit, other) || conflicting(edit, other)));
+}
+
+/**
  * Every preferred fix of the program that can be applied together: fixes are taken in finding order
  * and one whose edits conflict with an already chosen edit is left for a later run (identical edits,
- * such as one softmax removal that fixes two findings, are merged).
+ * such as one softmax removal that fixes two findings, are merged). Fixes that captures refute are left out.
  */
 export function fixAllEdits(program: AnalysedProgram): ResolvedEdit[] {
+  const refuted = refutedEdits(program);
   const chosen: ResolvedEdit[] = [];
   for (const finding of program.result.findings) {
     if (!finding.fix) continue;
     const edits = resolveEdits(program.snapshot, finding.fix.edits);
-    if (!edits) continue;
+    if (!edits || touchesAny(edits, refuted)) continue;
     const fresh = edits.filter((edit) => !chosen.some((other) => sameEdit(edit, other)));
     if (fresh.some((edit) => chosen.some((other) => conflicting(edit, other)))) continue;
     chosen.push(...fresh);
@@ -136,6 +155,7 @@ export function codeActions(
   const only = params.context.only;
   const actions: CodeAction[] = [];
 
+  const refuted = refutedEdits(program);
   const findingsByFingerprint = new Map<string, Finding>();
   for (const finding of result.findings) {
     const findingUri = uriOfLocation(snapshot, finding.location);
@@ -154,7 +174,8 @@ export function codeActions(
         actions.push({
           title: finding.fix.title,
           kind: CodeActionKind.QuickFix,
-          isPreferred: true,
+          // Offered on demand, but never applied by "auto fix" or fix-on-save when a capture refutes it.
+          isPreferred: !touchesAny(fixEdits, refuted),
           diagnostics: [current],
           edit: workspaceEdit(snapshot, fixEdits),
         });

@@ -106,6 +106,8 @@ export class LossLensSession {
   /** Scripts' capture folders as read; dropped when the editor reports a change there (kept only when it can). */
   private captureFolders: CapturesFolderCache = new Map();
   private readonly captureWarnings = new Set<string>();
+  /** Confirmations under way, by target: code actions wait for them (a fix the captures refute must not be preferred). */
+  private readonly confirming = new Map<string, Promise<void>>();
 
   constructor(
     private readonly connection: Connection,
@@ -125,8 +127,8 @@ export class LossLensSession {
       void this.guardAsync('didChangeConfiguration', () => this.configurationChanged(params.settings), undefined),
     );
     connection.onCodeAction((params) =>
-      this.guard('codeAction', () => {
-        const program = this.currentProgram(params.textDocument.uri);
+      this.guardAsync('codeAction', async () => {
+        const program = await this.confirmedProgram(params.textDocument.uri);
         return program ? codeActions(program, params, this.options.ruleDocumentation) : [];
       }, []),
     );
@@ -378,7 +380,11 @@ export class LossLensSession {
     const reading = this.capturesOf(state.snapshot);
     for (const problem of reading.problems) this.warnOnce(problem);
     if (reading.captures.length === 0 && state.result === state.staticResult) return;
-    void this.guardAsync('confirmation', () => this.confirm(key, state, reading.captures), undefined);
+    const pending = this.guardAsync('confirmation', () => this.confirm(key, state, reading.captures), undefined);
+    this.confirming.set(key, pending);
+    void pending.then(() => {
+      if (this.confirming.get(key) === pending) this.confirming.delete(key);
+    });
   }
 
   private async confirm(key: string, state: TargetState, captures: SavedCapture[]): Promise<void> {
@@ -413,6 +419,18 @@ export class LossLensSession {
 
   private analysisFailed(key: string, error: unknown): void {
     this.connection.console.error(`Loss Lens: analysis of ${key} failed: ${errorText(error)}`);
+  }
+
+  /**
+   * The target's current analysis once its captures confirmed it: right after an edit (fix-on-save) the static
+   * findings alone would offer the fix of a finding a capture refutes.
+   */
+  private async confirmedProgram(uri: string): Promise<TargetState | undefined> {
+    const key = this.store.targetOf(uri);
+    const state = this.currentProgram(uri);
+    if (key === undefined || !state) return state;
+    for (let pending = this.confirming.get(key); pending; pending = this.confirming.get(key)) await pending;
+    return this.states.get(key);
   }
 
   /** The analysis of the current text of the target that holds `uri`, computed now if the latest one is stale. */

@@ -17,6 +17,7 @@ the kernel for its "Inspect loss" CodeLens, so both ways produce the same record
 import base64
 import datetime
 import functools
+import hashlib
 import io
 import json
 import linecache
@@ -317,9 +318,102 @@ def _source_of(source):
     if cell_text is not None:
         # The cell that ran this: if its source differs later, the capture is stale (docs/panel.md).
         result["cellText"] = cell_text
+    history = _code_history(shell)
+    if history is not None:
+        # The cells this kernel ran: if one of the cells above the capture differs later, the capture is stale.
+        result["codeHashes"] = history
     if source:
         result.update(source)
+    if "codeHashes" not in result and result.get("file"):
+        # A script (loss_lens.watch): the capture describes this file's code as it is now.
+        script = _code_hash("".join(linecache.getlines(result["file"])))
+        if script is not None:
+            result["codeHashes"] = [script]
     return result
+
+
+def _code_history(shell):
+    """The fingerprints of the cells run in this IPython session, each once, in the order first run."""
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if not history:
+        return None
+    hashes = (_code_hash(cell) for cell in history if isinstance(cell, str))
+    return list(dict.fromkeys(hash for hash in hashes if hash is not None))
+
+
+def _is_word_char(char):
+    return char == "_" or ord(char) > 127 or (char.isascii() and char.isalnum())
+
+
+def _normalise_code(code):
+    """The code without comments and insignificant whitespace; the same rules as server/src/captures/fingerprint.ts.
+
+    Outside string literals: ``#`` starts a comment; a run of spaces or tabs is dropped, or kept as one space between
+    two word characters; a line's leading indentation is kept; empty lines are dropped. Strings are kept verbatim.
+    """
+    text = code.replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    line = []
+    at_line_start = True
+    quote = ""
+    i = 0
+    n = len(text)
+
+    def flush():
+        joined = "".join(line)
+        if joined.strip() != "":
+            lines.append(joined.rstrip())
+
+    while i < n:
+        char = text[i]
+        if quote:
+            if char == "\\":
+                line.append(text[i:i + 2])
+                i += 2
+            elif text.startswith(quote, i):
+                line.append(quote)
+                i += len(quote)
+                quote = ""
+            else:
+                line.append(char)
+                i += 1
+            continue
+        if char == "\n":
+            flush()
+            line = []
+            at_line_start = True
+            i += 1
+        elif char == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif char in " \t\f":
+            end = i
+            while end < n and text[end] in " \t\f":
+                end += 1
+            if at_line_start:
+                line.append(text[i:end])
+            elif line and line[-1] and _is_word_char(line[-1][-1]) and end < n and _is_word_char(text[end]):
+                line.append(" ")
+            i = end
+        else:
+            at_line_start = False
+            if char in "'\"":
+                quote = char * 3 if text.startswith(char * 3, i) else char
+                line.append(quote)
+                i += len(quote)
+            else:
+                line.append(char)
+                i += 1
+    flush()
+    return "\n".join(lines)
+
+
+def _code_hash(code):
+    """The fingerprint of a piece of code (16 hex digits of SHA-256 of the normalised code); None when it holds no code."""
+    normalised = _normalise_code(code)
+    if normalised == "":
+        return None
+    return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _running_cell_text(shell):

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LossCallSite } from '../../server/src/analysis/types';
-import { KernelCaptureError, capturedFolder, kernelCaptureCode } from '../../client/src/capture/kernel-code';
+import { KernelCaptureError, capturedFolder, kernelCaptureCode, notebookCodeHashes } from '../../client/src/capture/kernel-code';
+import { codeHash } from '../../server/src/captures/fingerprint';
 import { parseCaptureRecord, type CaptureRecord } from '../../client/src/capture/record';
 import { limitElements, TooLargeError } from '../../client/src/capture/sample';
 import { decodeCaptureTensors } from '../../client/src/capture/tensors';
@@ -132,9 +133,19 @@ describe('"Inspect loss" kernel code', () => {
   it('evaluates the call\'s arguments in the notebook namespace and writes a capture PyTorch agrees with', { skip: noTorch }, async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-kernel-'));
     try {
+      // The notebook's Python code cells up to the call's (cell 2) are its fingerprint; markdown, other languages,
+      // empty cells and the cells below are not.
+      const codeHashes = notebookCodeHashes([
+        { index: 0, python: true, text: 'import torch\nmodel = nn.Linear(5, 4)\n' },
+        { index: 1, python: false, text: '# Training\n' },
+        { index: 2, python: true, text: 'loss = criterion(model(x)[:, :3], y)\n' },
+        { index: 3, python: true, text: '# nothing yet\n' },
+        { index: 4, python: true, text: 'print(loss)\n' },
+      ], 3);
+      assert.deepEqual(codeHashes, [codeHash('import torch\nmodel = nn.Linear(5, 4)\n'), codeHash('loss = criterion(model(x)[:, :3], y)\n')]);
       const moduleCall = kernelCaptureCode({
         call: site({ constructorLocation: { cell: 1, range: { start: { line: 0, character: 12 }, end: { line: 0, character: 60 } } } }),
-        callText: 'criterion(model(x)[:, :3], y)', cell: 2, notebook: 'file:///nb.ipynb', folder, helperSource,
+        callText: 'criterion(model(x)[:, :3], y)', cell: 2, notebook: 'file:///nb.ipynb', folder, helperSource, codeHashes,
       });
       const functionalCall = kernelCaptureCode({
         call: site({ loss: 'binary_cross_entropy_with_logits', inputExpression: 's', targetExpression: 't', options: { pos_weight: 'pw * 2', reduction: "'sum'" } }),
@@ -167,6 +178,8 @@ describe('"Inspect loss" kernel code', () => {
         const record = parseCaptureRecord(JSON.parse(fs.readFileSync(path.join(captureFolder!, 'manifest.json'), 'utf8')));
         assert.equal(record.source.via, 'kernel');
         assert.equal(record.source.cell, 2 + index);
+        // The extension's fingerprint is the record's, not the kernel's history (there is none outside IPython here).
+        assert.deepEqual(record.source.codeHashes, index === 0 ? codeHashes : undefined);
         const tensors = decodeCaptureTensors(record, (file) => new Uint8Array(fs.readFileSync(path.join(captureFolder!, file))));
         const { result } = await computeCapturedLoss(record, tensors, 'js');
         assert.ok(Math.abs(result.value! - expected[index]) <= 1e-5 * Math.abs(expected[index]), `${result.value} vs PyTorch ${expected[index]}`);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { parseCaptureRecord, type CaptureRecord } from '../../server/src/captures/record';
 import { decodeCaptureTensors } from '../../server/src/captures/tensors';
 import { computeLoss } from '../../server/src/losses/engine';
+import { codeHash } from '../../server/src/captures/fingerprint';
 import { requestFor } from '../../server/src/captures/recompute';
 import { ensureBuilt, runJson } from '../cli/cli-harness';
 
@@ -122,12 +123,31 @@ describe('python/loss_lens watch', { skip }, () => {
     assert.equal(finding?.confirmation?.verdict, 'confirmed', JSON.stringify(report.diagnostics, null, 1));
     assert.ok(Math.abs(finding!.confirmation!.configured! - output.firstValue) < 1e-5);
   });
+
+  it('records the fingerprint of the script: a comment keeps the capture, the softmax removed on another line makes it stale', () => {
+    assert.deepEqual(readFolder(output.firstCapture).source.codeHashes, [codeHash(SCRIPT)]);
+    const script = path.join(workDir, 'train.py');
+    const check = (text: string) => {
+      fs.writeFileSync(script, text);
+      return runJson(['check', 'train.py'], { cwd: workDir }).report.diagnostics;
+    };
+    try {
+      const commented = check(SCRIPT.replace('model = nn.Linear(6, 4)\n', '# a small model\nmodel = nn.Linear(6, 4)  # 6 features\n'));
+      assert.equal(commented.find((diagnostic) => diagnostic.rule === 'softmax-before-cross-entropy')?.confirmation?.verdict, 'confirmed');
+      // The captured input still sums to one per row, but the code no longer makes it so: nothing of the capture shows.
+      const fixed = check(SCRIPT.replace('probs = F.softmax(model(x), dim=1)', 'probs = model(x)'));
+      assert.deepEqual(fixed.filter((diagnostic) => diagnostic.source === 'capture' || diagnostic.rule === 'softmax-before-cross-entropy'), []);
+    } finally {
+      fs.writeFileSync(script, SCRIPT);
+    }
+  });
 });
 
 /** A Python with IPython and NumPy (Debian's python3 may have no IPython; the one on PATH may). */
 const ipython = ['/usr/bin/python3', 'python3'].find((candidate) => spawnSync(candidate, ['-c', 'import IPython, numpy']).status === 0);
 
-describe('python/loss_lens capture in IPython records its cell', { skip: ipython ? false : 'no Python with IPython and NumPy' }, () => {
+describe('python/loss_lens capture in IPython records its cell and the code the kernel ran', { skip: ipython ? false : 'no Python with IPython and NumPy' }, () => {
+  const MODEL_CELL = 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\nprobs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n';
   const CAPTURE_CELL = [
     'import numpy as np, loss_lens',
     'z = np.random.default_rng(0).standard_normal((16, 5)).astype(np.float32)',
@@ -140,27 +160,42 @@ describe('python/loss_lens capture in IPython records its cell', { skip: ipython
   before(() => {
     ensureBuilt();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-ipython-'));
-    // What the helper displays (the record with its tensors inline), as the notebook output would hold it.
-    const script = `import json, loss_lens\nshown = []\nloss_lens._display = shown.append\nfrom IPython.core.interactiveshell import InteractiveShell\nshell = InteractiveShell.instance()\nshell.run_cell(${JSON.stringify(CAPTURE_CELL)}, store_history=True)\nprint(json.dumps(shown[0]))`;
+    // The kernel runs both cells (this Python has no torch: the first fails at its first line, but it ran, and
+    // IPython's history holds it as Jupyter's kernel would), then the helper displays its record (tensors inline),
+    // as the notebook output would hold it.
+    const script = `import json, loss_lens\nshown = []\nloss_lens._display = shown.append\nfrom IPython.core.interactiveshell import InteractiveShell\nshell = InteractiveShell.instance()\nshell.run_cell(${JSON.stringify(MODEL_CELL)}, store_history=True)\nshell.run_cell(${JSON.stringify(CAPTURE_CELL)}, store_history=True)\nprint(json.dumps(shown[0]))`;
     const run = spawnSync(ipython!, ['-c', script], { cwd: workDir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(root, 'python') } });
     assert.equal(run.status, 0, run.stderr);
     record = parseCaptureRecord(JSON.parse(run.stdout.trim().split('\n').pop()!));
   });
   after(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-  it('records the source of the cell that ran it, so that check tells a fresh capture from a stale one', () => {
+  it('records the source of the cell that ran it and the fingerprint of the cells run, so that check tells a fresh capture from a stale one', () => {
     assert.equal(record.source.cellText?.trimEnd(), CAPTURE_CELL);
-    const notebook = (captureCell: string) => JSON.stringify({
+    assert.deepEqual(record.source.codeHashes, [codeHash(MODEL_CELL), codeHash(CAPTURE_CELL)]);
+    const notebook = (modelCell: string, captureCell: string, extra: string[] = []) => JSON.stringify({
       cells: [
-        { cell_type: 'code', execution_count: 1, metadata: {}, outputs: [], source: 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\nprobs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n' },
+        ...extra.map((source) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+        { cell_type: 'code', execution_count: 1, metadata: {}, outputs: [], source: modelCell },
         { cell_type: 'code', execution_count: 2, metadata: {}, source: captureCell, outputs: [{ output_type: 'display_data', metadata: {}, data: { 'application/vnd.loss-lens.capture+json': record } }] },
       ],
       metadata: { language_info: { name: 'python' } }, nbformat: 4, nbformat_minor: 5,
     });
-    fs.writeFileSync(path.join(workDir, 'fresh.ipynb'), notebook(CAPTURE_CELL));
-    fs.writeFileSync(path.join(workDir, 'edited.ipynb'), notebook(CAPTURE_CELL.replace('np.exp(z) / ', 'z / ')));
-    const verdict = (name: string) => runJson(['check', name], { cwd: workDir }).report.diagnostics.find((diagnostic) => diagnostic.rule === 'softmax-before-cross-entropy')?.confirmation?.verdict;
-    assert.equal(verdict('fresh.ipynb'), 'confirmed');
-    assert.equal(verdict('edited.ipynb'), 'stale');
+    const cases: [string, string][] = [
+      ['fresh', notebook(MODEL_CELL, CAPTURE_CELL)],
+      ['capture-cell-edited', notebook(MODEL_CELL, CAPTURE_CELL.replace('np.exp(z) / ', 'z / '))],
+      ['model-cell-commented', notebook(MODEL_CELL.replace('criterion = nn.CrossEntropyLoss()', '# the loss\ncriterion = nn.CrossEntropyLoss()  # plain'), CAPTURE_CELL)],
+      ['model-cell-edited', notebook(MODEL_CELL.replace('nn.CrossEntropyLoss()', 'nn.CrossEntropyLoss(label_smoothing=0.1)'), CAPTURE_CELL)],
+      ['cell-never-run', notebook(MODEL_CELL, CAPTURE_CELL, ['x = x[:8]\n'])],
+    ];
+    for (const [name, text] of cases) fs.writeFileSync(path.join(workDir, `${name}.ipynb`), text);
+    const verdict = (name: string) => runJson(['check', `${name}.ipynb`], { cwd: workDir }).report.diagnostics.find((diagnostic) => diagnostic.rule === 'softmax-before-cross-entropy')?.confirmation?.verdict;
+    assert.deepEqual(cases.map(([name]) => [name, verdict(name)]), [
+      ['fresh', 'confirmed'],
+      ['capture-cell-edited', 'stale'],
+      ['model-cell-commented', 'confirmed'],
+      ['model-cell-edited', 'stale'],
+      ['cell-never-run', 'stale'],
+    ]);
   });
 });

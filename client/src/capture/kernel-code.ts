@@ -6,6 +6,7 @@
  * Nothing is installed and no name is left behind in the user's namespace.
  */
 import type { LossCallSite } from '../../../server/src/analysis/types';
+import { codeHash } from '../../../server/src/captures/fingerprint';
 
 const CAPTURE_MARKER = 'LOSS_LENS_CAPTURE ';
 
@@ -28,6 +29,25 @@ export interface KernelCaptureSpec {
   notebook: string;
   folder: string;
   helperSource: string;
+  /** The fingerprint of the notebook's code up to the call's cell (`notebookCodeHashes`), recorded as `source.codeHashes`. */
+  codeHashes?: string[];
+}
+
+/** A notebook cell as the fingerprint reads it. */
+export interface FingerprintCell {
+  index: number;
+  /** A Python code cell (the cells the language server analyses); markdown and other languages are not code here. */
+  python: boolean;
+  text: string;
+}
+
+/**
+ * The fingerprint of the code an "Inspect loss" capture comes from: the hashes of the Python code cells up to and
+ * including the call's cell, as they are when it is taken (the kernel's state is taken to be the result of them).
+ */
+export function notebookCodeHashes(cells: readonly FingerprintCell[], cell: number): string[] {
+  const hashes = cells.filter((entry) => entry.python && entry.index <= cell).map((entry) => codeHash(entry.text));
+  return [...new Set(hashes.filter((hash): hash is string => hash !== undefined))];
 }
 
 /** The callee of a call's text: what comes before its argument list. */
@@ -63,6 +83,7 @@ export function kernelCaptureCode(spec: KernelCaptureSpec): string {
     inputExpression: call.inputExpression,
     targetExpression: call.targetExpression,
     line: call.location.range.start.line,
+    ...(spec.codeHashes ? { codeHashes: spec.codeHashes } : {}),
   };
   return [
     'def __loss_lens_inspect():',

@@ -9,7 +9,7 @@ import type { Jupyter, Kernel } from '@vscode/jupyter-extension';
 import type { DocumentLossCall } from '../../../server/src/protocol';
 import type { PanelCapture } from '../panel/messages';
 import { readFileShared } from '../../../server/src/tensors/read-file';
-import { KernelCaptureError, capturedFolder, kernelCaptureCode } from './kernel-code';
+import { KernelCaptureError, capturedFolder, kernelCaptureCode, notebookCodeHashes } from './kernel-code';
 import { TENSOR_ROLES, parseCaptureRecord, type TensorRole } from './record';
 
 const JUPYTER_EXTENSION_ID = 'ms-toolsai.jupyter';
@@ -63,6 +63,12 @@ export async function captureFromKernel(target: InspectTarget, storage: vscode.U
     notebook: target.notebook.uri.toString(),
     folder: capturesFolder.fsPath,
     helperSource,
+    // The code the tensors depend on: an edit to it later (this call, or a softmax in a cell above) makes the capture stale.
+    codeHashes: notebookCodeHashes(target.notebook.getCells().map((cell) => ({
+      index: cell.index,
+      python: cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python',
+      text: cell.document.getText(),
+    })), target.cell),
   });
 
   const cancellation = new vscode.CancellationTokenSource();

@@ -9,7 +9,7 @@ import type { AnalysisOptions, AnalysisResult, CaptureOrigin, Confirmation, Find
 import type { LossRequest, LossResult } from '../losses/api';
 import { computeLoss } from '../losses/engine';
 import { elementCount, floatValues, isFloating } from '../losses/validate';
-import { matchCapture, type MatchableCall } from './match';
+import { currentCode, matchCapture, type MatchableCall } from './match';
 import { compareCapture, requestFor, type CaptureComparison } from './recompute';
 import type { CaptureRecord } from './record';
 import type { CaptureTensors } from './tensors';
@@ -65,9 +65,10 @@ export async function confirmFindings(
   }));
 
   // The latest capture of each call speaks for it.
+  const code = currentCode(program.units);
   const latest = new Map<string, { capture: SavedCapture; stale: boolean; certain: boolean }>();
   for (const capture of captures) {
-    const match = matchCapture(capture, calls, (cell) => unitText.get(cell));
+    const match = matchCapture(capture, calls, code);
     if (!match) continue;
     const previous = latest.get(match.callId);
     if (!previous || previous.capture.record.createdAt <= capture.record.createdAt) latest.set(match.callId, { capture, stale: match.stale, certain: match.certain });
@@ -79,7 +80,7 @@ export async function confirmFindings(
     const id = capture.record.id;
     if (stale) {
       for (const finding of atCall) {
-        finding.confirmation = { verdict: 'stale', capture: id, configured: null, corrected: null, gradientNormRatio: null, checks: [], message: `capture ${id} is stale: this call's code changed since it was taken; capture again`, origin: capture.origin };
+        finding.confirmation = { verdict: 'stale', capture: id, configured: null, corrected: null, gradientNormRatio: null, checks: [], message: `capture ${id} is stale: the code it was taken from changed since; capture again`, origin: capture.origin };
       }
       continue;
     }

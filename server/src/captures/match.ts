@@ -4,6 +4,7 @@
  *
  * Browser-safe.
  */
+import { codeHash } from './fingerprint';
 import type { CaptureRecord } from './record';
 
 /** A loss call as matching sees it. */
@@ -27,6 +28,29 @@ export interface PlacedCapture {
   cell?: number;
 }
 
+/** A piece of the checked program as it is now: a notebook code cell (`cell` set) or a script. */
+export interface CodeUnit {
+  cell?: number;
+  text: string;
+}
+
+/** The program's code as matching reads it: each unit's text, and its `codeHash` computed once, when first asked. */
+export interface CurrentCode {
+  cellText(cell: number): string | undefined;
+  units: readonly { cell?: number; hash(): string | undefined }[];
+}
+
+export function currentCode(units: readonly CodeUnit[]): CurrentCode {
+  const texts = new Map(units.map((unit) => [unit.cell, unit.text]));
+  return {
+    cellText: (cell) => texts.get(cell),
+    units: units.map((unit) => {
+      let hash: string | undefined | null = null;
+      return { cell: unit.cell, hash: () => (hash === null ? (hash = codeHash(unit.text)) : hash) };
+    }),
+  };
+}
+
 export interface CaptureMatch {
   callId: string;
   /** The call's code changed since the capture was taken: its tensors say nothing about the code as it is. */
@@ -46,9 +70,36 @@ export interface CaptureMatch {
  * - Other helper captures belong to the cell whose output holds them: the call in that cell with the same loss, else
  *   the nearest call of that loss in a cell above; stale when that cell's source differs from the one the capture
  *   recorded (`source.cellText`).
- * `cellText` gives a notebook cell's current source.
+ * A capture that records the fingerprint of its code (`source.codeHashes`) is stale, whatever the rules above say, when
+ * a piece of the code it depends on is now none of the pieces it recorded (`codeIsUnchanged`); `code` is the program
+ * as it is now. Without the fingerprint (older records) or `code`, the rules above decide alone.
  */
-export function matchCapture(capture: PlacedCapture, calls: readonly MatchableCall[], cellText?: (cell: number) => string | undefined): CaptureMatch | undefined {
+export function matchCapture(capture: PlacedCapture, calls: readonly MatchableCall[], code?: CurrentCode): CaptureMatch | undefined {
+  const match = pairCapture(capture, calls, code);
+  const recorded = capture.record.source.codeHashes;
+  if (!match || !recorded || !code) return match;
+  const paired = calls.find((call) => call.id === match.callId);
+  return { ...match, stale: !codeIsUnchanged(recorded, paired?.cell, capture.record.source.cell ?? capture.cell, code) };
+}
+
+/**
+ * Whether the code a capture's tensors depend on is, piece by piece, code it recorded (comment and whitespace edits
+ * aside): in a notebook, every code cell up to the call's cell and the capture's own (a kernel's state is the result
+ * of the cells it ran: an edit anywhere above, even in a cell that holds no loss call, may change the tensors); in a
+ * script, the script. Cells that hold no code are not counted.
+ */
+function codeIsUnchanged(recorded: readonly string[], callCell: number | undefined, captureCell: number | undefined, code: CurrentCode): boolean {
+  const known = new Set(recorded);
+  const limit = callCell === undefined ? undefined : Math.max(callCell, captureCell ?? callCell);
+  const depended = code.units.filter((unit) => (limit === undefined ? unit.cell === undefined : unit.cell !== undefined && unit.cell <= limit));
+  return depended.every((unit) => {
+    const hash = unit.hash();
+    return hash === undefined || known.has(hash);
+  });
+}
+
+/** The call a capture belongs to, and whether its text changed, by the rules above that read the recorded text. */
+function pairCapture(capture: PlacedCapture, calls: readonly MatchableCall[], code: CurrentCode | undefined): CaptureMatch | undefined {
   const source = capture.record.source;
   const cell = source.cell ?? capture.cell;
   const inCell = calls.filter((call) => call.cell === cell);
@@ -80,7 +131,7 @@ export function matchCapture(capture: PlacedCapture, calls: readonly MatchableCa
   else if (sameLossAbove.length > 0) [paired, certain] = [sameLossAbove[sameLossAbove.length - 1], sameLossAbove.length === 1];
   else [paired, certain] = [inCell[0], inCell.length === 1];
   if (!paired) return undefined;
-  const now = capture.cell === undefined ? undefined : cellText?.(capture.cell);
+  const now = capture.cell === undefined ? undefined : code?.cellText(capture.cell);
   const stale = source.cellText !== undefined && now !== undefined && now.trimEnd() !== source.cellText.trimEnd();
   return { callId: paired.id, stale, certain };
 }

@@ -60,6 +60,12 @@ export interface CaptureSource {
   lineText?: string;
   /** Helper captures in IPython: the source of the cell that ran the capture; a different source now makes the capture stale. */
   cellText?: string;
+  /**
+   * The fingerprint of the code the tensors came from (`fingerprint.ts`: hashes of normalised code): the cells the
+   * kernel ran (helper captures in IPython), the notebook's code cells up to the call's (kernel captures), or the calling
+   * script (`loss_lens.watch` and the helper outside IPython). When present it alone decides staleness (`match.ts`).
+   */
+  codeHashes?: string[];
 }
 
 export interface CaptureRecord {
@@ -141,6 +147,9 @@ export function parseCaptureRecord(value: unknown): CaptureRecord {
   if (!isObject(source) || (source.via !== 'helper' && source.via !== 'kernel')) throw new CaptureFormatError('source.via must be helper or kernel');
   for (const key of ['notebook', 'call', 'inputExpression', 'targetExpression', 'file', 'lineText', 'cellText']) optionalType(source, key, 'string', 'source');
   for (const key of ['cell', 'executionCount', 'line']) optionalType(source, key, 'number', 'source');
+  if (source.codeHashes !== undefined && !(Array.isArray(source.codeHashes) && source.codeHashes.every((hash) => typeof hash === 'string'))) {
+    throw new CaptureFormatError('source.codeHashes must be a list of strings');
+  }
   const tensors = value.tensors;
   if (!isObject(tensors)) throw new CaptureFormatError('tensors must be an object');
   for (const role of Object.keys(tensors)) {

@@ -15,6 +15,7 @@ import { limitElements, TooLargeError } from '../../client/src/capture/sample';
 import { decodeCaptureTensors } from '../../client/src/capture/tensors';
 import { withKeywordArgument } from '../../client/src/panel/insert';
 import { matchCall } from '../../client/src/panel/match';
+import { currentCode } from '../../server/src/captures/match';
 import { parseHostMessage, parseWebviewMessage, type PanelLossCall } from '../../client/src/panel/messages';
 import { computeCapturedLoss } from '../../client/src/panel/webview/compute';
 
@@ -74,6 +75,7 @@ describe('messages from the webview', () => {
   });
   it('the webview refuses a show message with a malformed capture', () => {
     assert.equal(parseHostMessage({ type: 'show', notebook: null, calls: [], captures: [{ record: { format: 'loss-lens-capture', version: 1 } }], maxElements: 10 }), undefined);
+    assert.equal(parseHostMessage({ type: 'show', notebook: null, calls: [], captures: [{ record: {}, stale: 'yes' }], maxElements: 10 }), undefined);
   });
 });
 
@@ -86,11 +88,21 @@ describe('pairing captures with calls', () => {
   const record = (loss: string, source: CaptureRecord['source']): CaptureRecord =>
     ({ format: 'loss-lens-capture', version: 1, id: 'x', createdAt: '', loss, framework: 'pytorch', options: {}, source, tensors: {} }) as unknown as CaptureRecord;
   it('uses the kernel capture\'s cell and line', () => {
-    assert.equal(matchCall({ record: record('binary_cross_entropy_with_logits', { via: 'kernel', cell: 1, line: 9 }) }, calls), '1:9:7');
+    assert.equal(matchCall({ record: record('binary_cross_entropy_with_logits', { via: 'kernel', cell: 1, line: 9 }) }, calls)?.callId, '1:9:7');
   });
   it('pairs a helper capture in a later cell with the nearest call of the same loss above it', () => {
-    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 3 }, calls), '1:3:7');
-    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 4 }, calls), '4:0:0');
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 3 }, calls)?.callId, '1:3:7');
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 4 }, calls)?.callId, '4:0:0');
+  });
+  it('marks a capture stale, as the diagnostics do, when a cell up to its call changed since it was taken', () => {
+    const cells = ['import torch.nn.functional as F\n', 'p = F.softmax(model(x), dim=1)\nloss = criterion(p, y)\n', 'print(loss)\n', 'loss_lens.capture(input=p, target=y, loss=criterion)\n'];
+    const capture = { record: record('cross_entropy', { via: 'helper', codeHashes: cells.map((cell) => codeHash(cell)!) }), cell: 3 };
+    const now = (edited: string[]) => currentCode(edited.map((text, cell) => ({ cell, text })));
+    assert.deepEqual(matchCall(capture, calls, now(cells)), { callId: '1:3:7', stale: false, certain: true });
+    assert.equal(matchCall(capture, calls, now(cells.map((cell) => `${cell}# reviewed\n`)))?.stale, false);
+    assert.equal(matchCall(capture, calls, now([cells[0], 'p = model(x)\nloss = criterion(p, y)\n', cells[2], cells[3]]))?.stale, true);
+    // A cell below the capture is not code its tensors came from.
+    assert.equal(matchCall(capture, calls, now([...cells, 'p = None\n']))?.stale, false);
   });
 });
 

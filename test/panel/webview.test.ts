@@ -184,6 +184,23 @@ describe('panel webview in headless Chromium', { skip }, () => {
     });
   }
 
+  it('says when a capture is stale (the diagnostics no longer use it), and stops saying it once it is not', async () => {
+    const page = await openPanelPage({ initialState: { backend: 'js' } });
+    try {
+      const example = softmax();
+      const lossCall = call(example, 'cross_entropy', 'criterion(probabilities, labels)', []);
+      const message = showMessage(example, lossCall) as HostMessage & { type: 'show' };
+      await page.send({ ...message, captures: message.captures.map((capture) => ({ ...capture, stale: true })) });
+      await analysed(page);
+      assert.match(await page.page.locator('[data-testid="stale-note"]').innerText(), /^Stale: the code this capture came from .* changed since it was taken/);
+      await page.send(message);
+      await analysed(page);
+      assert.equal(await page.page.locator('[data-testid="stale-note"]').count(), 0);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('ignores malformed messages and keeps its state with setState', async () => {
     const page = await openPanelPage({ initialState: { backend: 'wasm' } });
     try {

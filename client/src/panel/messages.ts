@@ -34,6 +34,8 @@ export interface PanelCapture {
   cell?: number;
   /** `.npy` bytes of folder tensors (kernel captures); inline tensors travel inside `record`. */
   files?: Partial<Record<TensorRole, Uint8Array>>;
+  /** The code its tensors came from changed since it was taken (`matchCapture`): the diagnostics no longer use it. */
+  stale?: boolean;
 }
 
 /**
@@ -121,7 +123,7 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
       if (!Array.isArray(value.calls) || !Array.isArray(value.captures) || typeof value.maxElements !== 'number') return undefined;
       const captures: PanelCapture[] = [];
       for (const entry of value.captures) {
-        if (!isObject(entry)) return undefined;
+        if (!isObject(entry) || (entry.stale !== undefined && typeof entry.stale !== 'boolean')) return undefined;
         try {
           captures.push({ ...(entry as unknown as PanelCapture), record: parseCaptureRecord(entry.record) });
         } catch {

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { analyseOnHost as AnalyseOnHost } from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
+import { currentCode } from '../../../server/src/captures/match';
 import { matchCall } from './match';
 import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from './messages';
 
@@ -180,7 +181,15 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     this.fullCaptures = new Map();
     const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output, readFolders, this.fullCaptures)));
     const captures = [...saved, ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
-    for (const capture of captures) capture.callId ??= matchCall(capture, calls);
+    // The same pairing and staleness as the diagnostics: a capture they no longer use is marked stale here too.
+    const code = currentCode(notebook.getCells()
+      .filter((cell) => cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python')
+      .map((cell) => ({ cell: cell.index, text: cell.document.getText() })));
+    for (const capture of captures) {
+      const match = matchCall(capture, calls, code);
+      capture.callId ??= match?.callId;
+      capture.stale = match !== undefined && match.callId === capture.callId && match.stale;
+    }
     this.shownCaptures = captures;
     await this.post({
       type: 'show',

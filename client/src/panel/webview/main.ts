@@ -197,6 +197,7 @@ async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | und
     call,
     sampledNote: note,
     backendReason: reason,
+    stale: capture.stale,
     onInsert: call ? (insert) => vscode.postMessage({ type: 'insertCode', callId: call.id, keyword: insert.keyword, code: insert.code }) : undefined,
   });
 }

@@ -66,6 +66,8 @@ export interface RenderContext {
   sampledNote?: string;
   /** Why the automatic choice computed where it did (choose-backend.ts). */
   backendReason?: string;
+  /** The code the capture came from changed since it was taken. */
+  stale?: boolean;
 }
 
 export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
@@ -78,6 +80,10 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
     ),
     element('p', { class: 'source' }, describeSource(record, context.call)),
   );
+  if (context.stale) {
+    section.append(element('p', { class: 'notice', 'data-testid': 'stale-note' },
+      'Stale: the code this capture came from (its call, a cell above it, or its script) changed since it was taken. These figures are of the code as it was, and the diagnostics no longer use them: capture again.'));
+  }
   if (context.backendReason) section.append(element('p', { class: 'hint', 'data-testid': 'backend-reason' }, `Backend: auto. ${context.backendReason}.`));
   const notes = [
     context.sampledNote,

@@ -31,7 +31,7 @@ const DIFFERENT: [string, string][] = [
   ["s = 'it\\'s # here'\n", "s = 'it\\'s # there'\n"],
 ];
 const SAMPLES = [
-  ...SAME.flat(), ...DIFFERENT.flat(), '', '# nothing\n\n', 'λ = 1  # non-ASCII\nnaïve = λ\n', 'x = "😀  a"\n', "r'\\'' if a else b\n", 'u = "unterminated\n',
+  ...SAME.flat(), ...DIFFERENT.flat(), '', '# nothing\n\n', 'λ = 1  # non-ASCII\nnaïve = λ\n', 'x = "😀  a"\n', "r'\\'' if a else b\n", 'u = "unterminated\n', "v = 'ends in a backslash \\", 'w = """it\'s "quoted" here"""\tx\t=\t1\n', '\tif a:\n\t\treturn\tb # tab\n',
 ];
 
 describe('code fingerprint', () => {

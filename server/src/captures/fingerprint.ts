@@ -20,64 +20,87 @@ const HASH_HEX_DIGITS = 16;
  * next character) are kept verbatim, newlines included.
  */
 export function normaliseCode(code: string): string {
-  const text = code.replace(/\r\n?/g, '\n');
+  // Copies runs of ordinary characters and whole string literals as slices (the LSP hashes on every edit).
+  const text = code.includes('\r') ? code.replace(/\r\n?/g, '\n') : code;
+  const n = text.length;
   const lines: string[] = [];
-  let line = '';
+  let parts: string[] = [];
+  let lastCode = -1; // the last character on the output line, as a UTF-16 code unit
   let atLineStart = true;
-  let quote = '';
   const flush = () => {
+    const line = parts.join('');
     if (line.trim() !== '') lines.push(line.trimEnd());
-    line = '';
+    parts = [];
+    lastCode = -1;
     atLineStart = true;
   };
   let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') {
-        line += text.slice(i, i + 2);
-        i += 2;
-      } else if (text.startsWith(quote, i)) {
-        line += quote;
-        i += quote.length;
-        quote = '';
-      } else {
-        line += c;
-        i++;
-      }
-      continue;
-    }
-    if (c === '\n') {
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === NEWLINE) {
       flush();
       i++;
-    } else if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else if (c === ' ' || c === '\t' || c === '\f') {
-      let next = i;
-      while (next < text.length && (text[next] === ' ' || text[next] === '\t' || text[next] === '\f')) next++;
-      if (atLineStart) line += text.slice(i, next);
-      else if (isWordChar(line[line.length - 1]) && isWordChar(text[next])) line += ' ';
+    } else if (c === HASH) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+    } else if (isBlank(c)) {
+      let next = i + 1;
+      while (next < n && isBlank(text.charCodeAt(next))) next++;
+      if (atLineStart) {
+        parts.push(text.slice(i, next));
+        lastCode = SPACE;
+      } else if (isWordCode(lastCode) && next < n && isWordCode(text.charCodeAt(next))) {
+        parts.push(' ');
+        lastCode = SPACE;
+      }
       i = next;
+    } else if (c === SINGLE_QUOTE || c === DOUBLE_QUOTE) {
+      atLineStart = false;
+      const length = text.charCodeAt(i + 1) === c && text.charCodeAt(i + 2) === c ? 3 : 1;
+      let end = i + length;
+      while (end < n) {
+        const d = text.charCodeAt(end);
+        if (d === BACKSLASH) end += 2;
+        else if (d === c && (length === 1 || (text.charCodeAt(end + 1) === c && text.charCodeAt(end + 2) === c))) {
+          end += length;
+          break;
+        } else end++;
+      }
+      end = Math.min(end, n);
+      parts.push(text.slice(i, end));
+      lastCode = text.charCodeAt(end - 1);
+      i = end;
     } else {
       atLineStart = false;
-      if (c === '"' || c === "'") {
-        quote = text.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-        line += quote;
-        i += quote.length;
-      } else {
-        line += c;
-        i++;
-      }
+      let end = i + 1;
+      while (end < n && !isSpecial(text.charCodeAt(end))) end++;
+      parts.push(text.slice(i, end));
+      lastCode = text.charCodeAt(end - 1);
+      i = end;
     }
   }
   flush();
   return lines.join('\n');
 }
 
+const NEWLINE = 10;
+const SPACE = 32;
+const HASH = 35;
+const SINGLE_QUOTE = 39;
+const DOUBLE_QUOTE = 34;
+const BACKSLASH = 92;
+
+/** Space, tab, form feed. */
+function isBlank(code: number): boolean {
+  return code === SPACE || code === 9 || code === 12;
+}
+
+function isSpecial(code: number): boolean {
+  return code === NEWLINE || code === HASH || code === SINGLE_QUOTE || code === DOUBLE_QUOTE || isBlank(code);
+}
+
 /** Letters, digits, `_` and any non-ASCII character (Python identifiers may hold them). */
-function isWordChar(c: string | undefined): boolean {
-  if (c === undefined) return false;
-  const code = c.charCodeAt(0);
+function isWordCode(code: number): boolean {
   return code > 127 || (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 }
 
@@ -115,11 +138,18 @@ export function sha256Hex(bytes: Uint8Array): string {
       const s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >>> 10);
       w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
-    let [a, b, c, d, e, f, g, last] = h;
+    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], last = h[7];
     for (let t = 0; t < 64; t++) {
-      const t1 = last + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
-      const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      [last, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
+      const t1 = (last + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      last = g;
+      g = f;
+      f = e;
+      e = (d + t1) | 0;
+      d = c;
+      c = b;
+      b = a;
+      a = (t1 + t2) | 0;
     }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += last;
   }

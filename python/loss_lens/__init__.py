@@ -332,13 +332,24 @@ def _source_of(source):
     return result
 
 
+# At most this many cells of the kernel's history are fingerprinted (about 19 bytes each in the record): a longer
+# session keeps its most recently run ones, and a cell run only before them makes the capture stale, which is safe.
+MAX_CODE_HASHES = 1000
+
+
 def _code_history(shell):
-    """The fingerprints of the cells run in this IPython session, each once, in the order first run."""
+    """The fingerprints of the cells run in this IPython session, each once, in the order last run (the latest kept)."""
     history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
     if not history:
         return None
-    hashes = (_code_hash(cell) for cell in history if isinstance(cell, str))
-    return list(dict.fromkeys(hash for hash in hashes if hash is not None))
+    latest = {}
+    for cell in reversed(history):
+        if len(latest) == MAX_CODE_HASHES:
+            break
+        digest = _code_hash(cell) if isinstance(cell, str) else None
+        if digest is not None and digest not in latest:
+            latest[digest] = True
+    return list(reversed(list(latest)))
 
 
 def _is_word_char(char):

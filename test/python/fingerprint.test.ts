@@ -60,3 +60,21 @@ describe('code fingerprint', () => {
     });
   });
 });
+
+describe('the helper\'s fingerprint of an IPython session', { skip }, () => {
+  it('holds each cell run once, in the order last run, and only the latest 1000 of a long session', () => {
+    const script = [
+      'import json, types, loss_lens',
+      'def shell(cells): return types.SimpleNamespace(history_manager=types.SimpleNamespace(input_hist_raw=cells))',
+      'short = loss_lens._code_history(shell(["", "a = 1", "# a comment only", "b = 2", "a=1  # again"]))',
+      'long = loss_lens._code_history(shell([""] + ["x = %d" % i for i in range(1500)]))',
+      'print(json.dumps({"short": short, "long": [len(long), long[0], long[-1]], "none": loss_lens._code_history(None)}))',
+    ].join('\n');
+    const run = spawnSync(python, ['-c', script], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(root, 'python') } });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { short: string[]; long: [number, string, string]; none: null };
+    assert.deepEqual(result.short, [codeHash('b = 2'), codeHash('a = 1')]);
+    assert.deepEqual(result.long, [1000, codeHash('x = 500'), codeHash('x = 1499')]);
+    assert.equal(result.none, null);
+  });
+});

@@ -329,7 +329,40 @@ def _source_of(source):
         script = _code_hash("".join(linecache.getlines(result["file"])))
         if script is not None:
             result["codeHashes"] = [script]
+    if "codeHashes" in result:
+        # The project's own modules the code imported (model.py beside train.py): an edit to one, a softmax removed
+        # from its forward, makes the capture stale too.
+        roots = [os.getcwd()] + ([os.path.dirname(os.path.abspath(result["file"]))] if result.get("file") else [])
+        modules = [digest for digest in _project_module_hashes(roots) if digest not in result["codeHashes"]]
+        result["codeHashes"] = list(result["codeHashes"]) + modules
     return result
+
+
+# At most this many project modules are fingerprinted per capture.
+MAX_MODULE_HASHES = 500
+
+
+def _project_module_hashes(roots):
+    """The fingerprints of the imported modules whose source file lies under one of the roots (not installed packages)."""
+    prefixes = tuple(os.path.join(os.path.realpath(root), "") for root in roots)
+    hashes = []
+    for module in list(sys.modules.values()):
+        file_name = getattr(module, "__file__", None)
+        if not isinstance(file_name, str) or not file_name.endswith(".py"):
+            continue
+        path = os.path.realpath(file_name)
+        if not path.startswith(prefixes) or "site-packages" in path or "dist-packages" in path:
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                digest = _code_hash(handle.read())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if digest is not None and digest not in hashes:
+            hashes.append(digest)
+            if len(hashes) == MAX_MODULE_HASHES:
+                break
+    return hashes
 
 
 # At most this many cells of the kernel's history are fingerprinted (about 19 bytes each in the record): a longer

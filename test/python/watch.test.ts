@@ -199,3 +199,35 @@ describe('python/loss_lens capture in IPython records its cell and the code the 
     ]);
   });
 });
+
+describe('python/loss_lens watch records the project modules the script imported', { skip }, () => {
+  const MODEL = 'import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(6, 4)\n\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n';
+  const TRAIN = 'import torch\nimport torch.nn as nn\nimport loss_lens\nfrom model import Net\n\ntorch.manual_seed(0)\nmodel = Net()\ncriterion = loss_lens.watch(nn.CrossEntropyLoss())\nx = torch.randn(16, 6)\ny = torch.randint(0, 4, (16,))\nloss = criterion(model(x), y)\n';
+  let workDir = '';
+  before(() => {
+    ensureBuilt();
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-modules-'));
+    fs.writeFileSync(path.join(workDir, 'model.py'), MODEL);
+    fs.writeFileSync(path.join(workDir, 'train.py'), TRAIN);
+    const run = spawnSync(python, ['train.py'], { cwd: workDir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(root, 'python'), LOSS_LENS_CAPTURE_DIR: '' } });
+    assert.equal(run.status, 0, `train.py failed:\n${run.stderr}`);
+  });
+  after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+  it('keeps the capture while model.py is as it ran, and reports nothing from it once fix removed the softmax there', () => {
+    const [folder] = fs.readdirSync(path.join(workDir, '.loss-lens', 'captures'));
+    const record = readFolder(path.join(workDir, '.loss-lens', 'captures', folder));
+    assert.deepEqual(record.source.codeHashes, [codeHash(TRAIN), codeHash(MODEL)]);
+
+    const before = runJson(['check', 'train.py'], { cwd: workDir }).report.diagnostics;
+    assert.deepEqual(before.filter((d) => d.confirmation || d.source === 'capture').map((d) => [d.rule, d.confirmation?.verdict]), [['softmax-before-cross-entropy', 'confirmed']]);
+
+    const { report } = runJson(['fix', 'train.py'], { cwd: workDir });
+    assert.equal(report.fixed, 1);
+    assert.doesNotMatch(fs.readFileSync(path.join(workDir, 'model.py'), 'utf8'), /softmax/);
+    assert.equal(fs.readFileSync(path.join(workDir, 'train.py'), 'utf8'), TRAIN, 'the script itself is unchanged: only model.py tells the capture is stale');
+    // The captured rows still sum to one; the code no longer makes them so.
+    assert.deepEqual(report.diagnostics, []);
+    assert.deepEqual(runJson(['check', 'train.py'], { cwd: workDir }).report.diagnostics, []);
+  });
+});

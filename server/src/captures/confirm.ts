@@ -48,6 +48,8 @@ export async function confirmFindings(
   captures: readonly SavedCapture[],
   options: AnalysisOptions = {},
   cache: ComparisonCache = new Map(),
+  /** The current text of a project module the analysis followed (`result.modules`): a capture's fingerprint covers them. */
+  moduleText?: (file: string) => string | undefined,
   run: (request: LossRequest) => Promise<LossResult> = (request) => computeLoss(request, { backend: 'js' }),
 ): Promise<ConfirmationOutcome> {
   const findings = result.findings.map((finding) => ({ ...finding }));
@@ -65,7 +67,7 @@ export async function confirmFindings(
   }));
 
   // The latest capture of each call speaks for it.
-  const code = currentCode(program.units);
+  const code = currentCode(program.units, result.modules, moduleText);
   const latest = new Map<string, { capture: SavedCapture; stale: boolean; certain: boolean }>();
   for (const capture of captures) {
     const match = matchCapture(capture, calls, code);

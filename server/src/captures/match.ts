@@ -34,20 +34,39 @@ export interface CodeUnit {
   text: string;
 }
 
+/** A hash that no recorded fingerprint holds: a project module that cannot be read now. */
+const UNREADABLE = '';
+
 /** The program's code as matching reads it: each unit's text, and its `codeHash` computed once, when first asked. */
 export interface CurrentCode {
   cellText(cell: number): string | undefined;
   units: readonly { cell?: number; hash(): string | undefined }[];
+  /** The project modules the analysis followed from the program (their top level shapes what the code computes). */
+  modules: readonly { hash(): string | undefined }[];
 }
 
-export function currentCode(units: readonly CodeUnit[]): CurrentCode {
+/**
+ * The code as it is now: the program's units and, with `moduleText`, the project modules the analysis followed
+ * (`AnalysisResult.modules`); a module `moduleText` cannot read counts as changed.
+ */
+export function currentCode(units: readonly CodeUnit[], modules: readonly string[] = [], moduleText?: (file: string) => string | undefined): CurrentCode {
   const texts = new Map(units.map((unit) => [unit.cell, unit.text]));
   return {
     cellText: (cell) => texts.get(cell),
-    units: units.map((unit) => {
-      let hash: string | undefined | null = null;
-      return { cell: unit.cell, hash: () => (hash === null ? (hash = codeHash(unit.text)) : hash) };
-    }),
+    units: units.map((unit) => ({ cell: unit.cell, hash: once(() => codeHash(unit.text)) })),
+    modules: moduleText ? modules.map((file) => ({ hash: once(() => {
+      const text = moduleText(file);
+      return text === undefined ? UNREADABLE : codeHash(text);
+    }) })) : [],
+  };
+}
+
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) [value, done] = [compute(), true];
+    return value;
   };
 }
 
@@ -86,14 +105,18 @@ export function matchCapture(capture: PlacedCapture, calls: readonly MatchableCa
  * Whether the code a capture's tensors depend on is, piece by piece, code it recorded (comment and whitespace edits
  * aside): in a notebook, every code cell up to the call's cell and the capture's own (a kernel's state is the result
  * of the cells it ran: an edit anywhere above, even in a cell that holds no loss call, may change the tensors); in a
- * script, the script. Cells that hold no code are not counted.
+ * script, the script; and the project modules the analysis followed (a softmax at the end of `forward` in
+ * `model.py`). Pieces that hold no code are not counted.
  */
 function codeIsUnchanged(recorded: readonly string[], callCell: number | undefined, captureCell: number | undefined, code: CurrentCode): boolean {
   const known = new Set(recorded);
   const limit = callCell === undefined ? undefined : Math.max(callCell, captureCell ?? callCell);
-  const depended = code.units.filter((unit) => (limit === undefined ? unit.cell === undefined : unit.cell !== undefined && unit.cell <= limit));
-  return depended.every((unit) => {
-    const hash = unit.hash();
+  const depended = [
+    ...code.units.filter((unit) => (limit === undefined ? unit.cell === undefined : unit.cell !== undefined && unit.cell <= limit)),
+    ...code.modules,
+  ];
+  return depended.every((piece) => {
+    const hash = piece.hash();
     return hash === undefined || known.has(hash);
   });
 }

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { confirmFindings, type ComparisonCache } from '../captures/confirm';
 import { capturesInNotebook, capturesOfScript, type CapturesFolderCache } from '../captures/read';
@@ -24,7 +25,7 @@ export async function withSavedCaptures(
   const problems = reading.problems.slice();
   let findings = result.findings;
   if (reading.captures.length > 0) {
-    const outcome = await confirmFindings(programSourceOf(program), result, reading.captures, options, comparisons);
+    const outcome = await confirmFindings(programSourceOf(program), result, reading.captures, options, comparisons, readModuleText);
     findings = outcome.findings;
     problems.push(...outcome.problems.map((problem) => `capture ${problem.capture} could not be recomputed: ${problem.message}`));
   }
@@ -33,4 +34,13 @@ export async function withSavedCaptures(
     if (!report.notes.some((note) => note.kind === 'capture' && note.message === message)) report.notes.push({ path: displayPath, kind: 'capture', message });
   }
   return { ...result, findings };
+}
+
+/** A project module as it is on disk now (`fix` writes the modules it edits before confirming again). */
+function readModuleText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -393,7 +393,7 @@ export class LossLensSession {
     const { snapshot, staticResult } = state;
     // A large file is analysed in chunks; captures count lines in the whole file.
     const program = snapshot.kind === 'file' ? { kind: 'file' as const, units: [{ text: snapshot.documents.get(snapshot.key)?.getText() ?? '' }] } : snapshot.source;
-    const outcome = await confirmFindings(program, staticResult, captures, this.analysisOptions, this.comparisons);
+    const outcome = await confirmFindings(program, staticResult, captures, this.analysisOptions, this.comparisons, (file) => this.files.readText(file));
     for (const problem of outcome.problems) this.warnOnce(`capture ${problem.capture} could not be recomputed: ${problem.message}`);
     const current = this.states.get(key);
     if (current?.snapshot.generation !== snapshot.generation || current.staticResult !== staticResult) return;

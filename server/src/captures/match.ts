@@ -72,7 +72,7 @@ function once<T>(compute: () => T): () => T {
 
 export interface CaptureMatch {
   callId: string;
-  /** The call's code changed since the capture was taken: its tensors say nothing about the code as it is. */
+  /** The code the capture's tensors came from changed since it was taken: they say nothing about the code as it is. */
   stale: boolean;
   /**
    * The capture is certainly of this call: it names the call's line, or it is the only call of its loss where it was

@@ -1,11 +1,15 @@
 // The server re-publishes a notebook's findings when a cell changes; a capture taken before an edit to the code it
 // came from (a cell above the captured call) no longer confirms anything, and its run-time findings go.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Diagnostic } from 'vscode-languageserver-protocol';
+import { Diagnostic, FileChangeType } from 'vscode-languageserver-protocol';
 import { codeHash } from '../../server/src/captures/fingerprint';
 import { CapturesNotification } from '../../server/src/protocol';
-import { inlineRecord, labels, logits, softmaxRows } from '../captures/captures';
+import { inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
 import { LspTestClient } from './harness';
 
 const ROWS = 32;
@@ -60,5 +64,36 @@ describe('LSP: a capture goes stale when a cell above its call changes', () => {
     // The captured rows still sum to one, but nothing in the code makes them so now.
     const fixed = await edit('probs = model(x)\n');
     assert.deepEqual(fixed.map((diagnostic) => diagnostic.code), []);
+  });
+
+  it('drops a script\'s capture findings once the softmax goes from the project module it imported', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-lsp-stale-'));
+    try {
+      const MODEL = 'import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n';
+      const TRAIN = 'import torch.nn as nn\nfrom model import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\nloss = criterion(model(x), y)\n';
+      const modelFile = path.join(root, 'model.py');
+      const script = path.join(root, 'train.py');
+      fs.writeFileSync(modelFile, MODEL);
+      fs.writeFileSync(script, TRAIN);
+      // What loss_lens.watch records: the script and the project module it imported.
+      writeCaptureFolder(path.join(root, '.loss-lens', 'captures'), { id: 'lsp-module', input, target, source: { file: script, line: 5, lineText: 'loss = criterion(model(x), y)', codeHashes: [codeHash(TRAIN)!, codeHash(MODEL)!] } });
+      const uri = pathToFileURL(script).href;
+      await client.openText(uri, TRAIN);
+      await client.waitFor('the confirmation', () => /confirmed on captured tensors/.test(withRule(client.diagnostics.get(uri), 'softmax-before-cross-entropy')?.message ?? ''));
+
+      const mark = client.statuses.length;
+      fs.writeFileSync(modelFile, MODEL.replace('F.softmax(self.fc(x), dim=1)', 'self.fc(x)'));
+      await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(modelFile).href, type: FileChangeType.Changed }] });
+      // The new analysis, its static publication, then the one after the captures were matched again.
+      await client.waitFor('the confirmed analysis after model.py changed', () => {
+        const statuses = client.statuses.slice(mark).filter((status) => status.uri === uri);
+        const analysing = statuses.findIndex((status) => status.state === 'analysing');
+        return analysing >= 0 && statuses.slice(analysing).filter((status) => status.state === 'ready').length >= 2;
+      });
+      assert.deepEqual((client.diagnostics.get(uri) ?? []).map((diagnostic) => diagnostic.code), []);
+      await client.closeText(uri);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

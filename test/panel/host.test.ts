@@ -85,11 +85,11 @@ describe('pairing captures with calls', () => {
   const record = (loss: string, source: CaptureRecord['source']): CaptureRecord =>
     ({ format: 'loss-lens-capture', version: 1, id: 'x', createdAt: '', loss, framework: 'pytorch', options: {}, source, tensors: {} }) as unknown as CaptureRecord;
   it('uses the kernel capture\'s cell and line', () => {
-    assert.equal(matchCall({ record: record('binary_cross_entropy_with_logits', { via: 'kernel', cell: 1, line: 9 }) }, calls), '1:9:7');
+    assert.equal(matchCall({ record: record('binary_cross_entropy_with_logits', { via: 'kernel', cell: 1, line: 9 }) }, calls)?.callId, '1:9:7');
   });
   it('pairs a helper capture in a later cell with the nearest call of the same loss above it', () => {
-    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 3 }, calls), '1:3:7');
-    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 4 }, calls), '4:0:0');
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 3 }, calls)?.callId, '1:3:7');
+    assert.equal(matchCall({ record: record('cross_entropy', { via: 'helper' }), cell: 4 }, calls)?.callId, '4:0:0');
   });
 });
 

@@ -4,7 +4,7 @@
  * messages that pass `parseWebviewMessage`). Browser-safe.
  */
 import { parseCaptureRecord, type CaptureRecord, type TensorRole } from '../capture/record';
-import type { AnalysisHistograms, CaptureAnalysis } from './webview/compute';
+import type { AnalysisHistograms, CallPairing, CaptureAnalysis } from './webview/compute';
 
 /** A loss call of the notebook, as the panel lists it. */
 export interface PanelLossCall {
@@ -20,7 +20,10 @@ export interface PanelLossCall {
   inputExpression?: string;
   targetExpression?: string;
   options: Record<string, string>;
-  /** Rule IDs the language server reports on this call. */
+  /**
+   * Rule IDs of the static findings at this call or its constructor (the language server's `lossLens/lossCalls`),
+   * what a capture of the call confirms or refutes.
+   */
   findings: string[];
   /** Whether "Insert into code" can edit a constructor or call for this loss. */
   editable: boolean;
@@ -30,10 +33,18 @@ export interface PanelLossCall {
 export interface PanelCapture {
   record: CaptureRecord;
   callId?: string;
+  /** How it was paired with that call (`server/src/captures/match.ts`): the call changed since (stale), or it may be of another call of its loss (not certain). */
+  stale?: boolean;
+  certain?: boolean;
   /** Index of the cell whose output holds it (helper captures) or whose call it inspected (kernel captures). */
   cell?: number;
   /** `.npy` bytes of folder tensors (kernel captures); inline tensors travel inside `record`. */
   files?: Partial<Record<TensorRole, Uint8Array>>;
+}
+
+/** What a capture's verdicts need from its pairing; undefined for a capture paired with no call (it has no verdicts). */
+export function pairingOf(capture: PanelCapture): CallPairing | undefined {
+  return capture.callId === undefined ? undefined : { match: { stale: capture.stale === true, certain: capture.certain !== false } };
 }
 
 /**

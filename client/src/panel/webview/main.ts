@@ -7,7 +7,7 @@
 import { decodeCaptureTensors } from '../../capture/tensors';
 import { limitElements } from '../../capture/sample';
 import { describeCapture, TENSOR_ROLES } from '../../capture/record';
-import { parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
+import { pairingOf, parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
 import { analyseCapture, requestFor, type CaptureAnalysis } from './compute';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
 import type { CaptureTensors } from '../../capture/tensors';
@@ -74,7 +74,7 @@ function analysisKey(capture: PanelCapture, call: PanelLossCall | undefined, max
     const tensor = capture.record.tensors[role];
     return tensor ? `${role}:${tensor.shape.join('x')}:${capture.files?.[role] ? 'file' : 'inline'}` : '';
   });
-  return JSON.stringify([capture.record.id, tensors, maxElements, state.backend, call?.findings ?? []]);
+  return JSON.stringify([capture.record.id, tensors, maxElements, state.backend, call?.findings ?? [], pairingOf(capture)]);
 }
 
 /** The last analysis shown: the host sends the same captures again on every notebook edit and diagnostics change. */
@@ -179,22 +179,31 @@ async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, m
   } else {
     try {
       const chosen = path;
-      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings));
+      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings, pairingOf(capture)));
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       // The chosen backend cannot run in this webview: say so and let the engine pick.
       fallbackNote = `${error.message}; computed with the automatic choice instead.`;
-      analysis = await analyseCapture(capture.record, limited.tensors, 'auto', findings);
+      analysis = await analyseCapture(capture.record, limited.tensors, 'auto', findings, pairingOf(capture));
     }
   }
   lastAnalysis = { key, analysis, note: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined, reason };
   return lastAnalysis;
 }
 
+/** The capture of the same call that the diagnostics go by (the newest, the later one on a tie), when it is not this one. */
+function newerCaptureOf(capture: PanelCapture, captures: PanelCapture[]): string | undefined {
+  if (capture.callId === undefined) return undefined;
+  let latest = capture;
+  for (const other of captures) if (other.callId === capture.callId && latest.record.createdAt <= other.record.createdAt) latest = other;
+  return latest === capture ? undefined : latest.record.id;
+}
+
 async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
   const { analysis, note, reason } = await analyse(capture, call, maxElements);
   return renderAnalysis(capture.record, analysis, {
     call,
+    newerCapture: newerCaptureOf(capture, current?.captures ?? []),
     sampledNote: note,
     backendReason: reason,
     onInsert: call ? (insert) => vscode.postMessage({ type: 'insertCode', callId: call.id, keyword: insert.keyword, code: insert.code }) : undefined,

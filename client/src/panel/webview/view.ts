@@ -7,6 +7,7 @@ import type * as ChartJs from 'chart.js' with { 'resolution-mode': 'import' };
 import type { RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord } from '../../capture/record';
 import type { PanelLossCall } from '../messages';
+import type { CaptureJudgement } from '../../../../server/src/captures/verdict';
 import { analysisHistograms, type CaptureAnalysis, type ClassRow, type TensorStats } from './compute';
 
 // chart.js is an ES module and this project type-checks as CommonJS: the types come through an import
@@ -66,6 +67,8 @@ export interface RenderContext {
   sampledNote?: string;
   /** Why the automatic choice computed where it did (choose-backend.ts). */
   backendReason?: string;
+  /** A newer capture of the same call, whose verdicts the editor's diagnostics show. */
+  newerCapture?: string;
 }
 
 export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
@@ -86,6 +89,7 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
   for (const note of notes) section.append(element('p', { class: 'notice', 'data-testid': 'sampled-note' }, note));
 
   section.append(renderValues(analysis));
+  if (analysis.judgement) section.append(renderVerdicts(analysis.judgement, context));
   section.append(renderChecks(analysis.checks, context));
   section.append(element('h3', {}, 'Tensors'), renderStats(analysis.stats));
   if (analysis.classes.length > 0) section.append(element('h3', {}, analysis.loss.startsWith('binary') ? 'Per output' : 'Per class'), renderClasses(analysis));
@@ -122,6 +126,33 @@ function renderValues(analysis: CaptureAnalysis): HTMLElement {
     );
   }
   return table;
+}
+
+const VERDICT_LABELS: Record<string, string> = { confirmed: 'confirmed', refuted: 'refuted', inconclusive: 'inconclusive', stale: 'stale' };
+
+/**
+ * Each finding at the call with the capture's verdict on it, and the run-time checks that are findings of their own:
+ * the decision and the words are `judgeCapture`'s, the ones the diagnostics show.
+ */
+function renderVerdicts(judgement: CaptureJudgement, context: RenderContext): HTMLElement {
+  const list = element('ul', { class: 'verdicts', 'data-testid': 'verdicts' });
+  for (const { rule, confirmation } of judgement.verdicts) {
+    list.append(element('li', { class: `verdict ${confirmation.verdict}`, 'data-rule': rule, 'data-verdict': confirmation.verdict },
+      element('code', {}, rule), ' ', element('span', { class: 'verdict-label' }, VERDICT_LABELS[confirmation.verdict] ?? confirmation.verdict), ': ',
+      element('span', { class: 'verdict-message' }, confirmation.message)));
+  }
+  for (const check of judgement.runtimeFindings) {
+    list.append(element('li', { class: `verdict capture ${check.severity}`, 'data-rule': check.rule, 'data-verdict': 'capture' },
+      element('code', {}, check.rule), ' ', element('span', { class: 'verdict-label' }, `found on the captured tensors (${check.severity})`), ': ',
+      element('span', { class: 'verdict-message' }, check.message)));
+  }
+  if (list.childElementCount === 0) list.append(element('li', { class: 'ok' }, 'No finding at this call, and none on its captured tensors.'));
+  const section = element('div', { class: 'findings' }, element('h3', {}, 'Findings at this call'));
+  if (context.newerCapture) {
+    section.append(element('p', { class: 'notice', 'data-testid': 'newer-capture' }, `The editor's diagnostics go by the newer capture ${context.newerCapture} of this call.`));
+  }
+  section.append(list);
+  return section;
 }
 
 function renderChecks(checks: RuntimeCheck[], context: RenderContext): HTMLElement {

@@ -10,13 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CliDiagnostic } from '../../server/src/cli/report';
 import { parseCaptureRecord } from '../../client/src/capture/record';
-import { analyseOnHost } from '../../client/src/panel/host-analysis';
 import { pairCaptures, panelLossCall } from '../../client/src/panel/match';
 import type { HostMessage, PanelCapture } from '../../client/src/panel/messages';
+import { withoutTensorBytes } from '../../client/src/panel/transfer';
 import { captureOutput, inlineRecord, labels, logits, softmaxRows } from '../captures/captures';
 import { ensureBuilt, makeTree, notebookJson, removeTree, runJson } from '../cli/cli-harness';
 import { LspTestClient } from '../lsp/harness';
-import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, type PanelPage } from './browser-page';
+import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, standInHost, type PanelPage } from './browser-page';
 
 const bundle = path.join(REPOSITORY_ROOT, 'client/out/panel.js');
 const skip = !chromiumAvailable() ? 'no /usr/bin/chromium (apt-get install chromium)' : !fs.existsSync(bundle) ? 'client/out/panel.js is not built (npm run build)' : false;
@@ -80,8 +80,9 @@ async function renderedVerdicts(page: PanelPage, captureId: string): Promise<Sho
 describe('the panel shows the verdicts the diagnostics give', { skip }, () => {
   let root: string;
   let server: LspTestClient;
-  /** What the extension host would send for each notebook. */
+  /** What the extension host would send for each notebook, and the captures it holds (bytes included). */
   const shows = new Map<string, HostMessage & { type: 'show' }>();
+  const held: PanelCapture[] = [];
   const expected = new Map<string, ShownVerdict[]>();
 
   before(async () => {
@@ -98,7 +99,8 @@ describe('the panel shows the verdicts the diagnostics give', { skip }, () => {
       const saved: PanelCapture[] = cells.flatMap((cell, index) => (cell.outputs ?? []).map((output) =>
         ({ record: parseCaptureRecord((output as { data: Record<string, unknown> }).data['application/vnd.loss-lens.capture+json']), cell: index })));
       const captures = pairCaptures(saved, calls, (cell) => cells[cell]?.source);
-      shows.set(name, { type: 'show', notebook: { uri, name }, calls, captures, maxElements: 50_000_000, hostCompute: true });
+      held.push(...captures);
+      shows.set(name, { type: 'show', notebook: { uri, name }, calls, captures: captures.map(withoutTensorBytes), maxElements: 50_000_000, hostCompute: true });
     }
   });
   after(async () => {
@@ -116,11 +118,7 @@ describe('the panel shows the verdicts the diagnostics give', { skip }, () => {
     it(`computed ${backend === 'auto' ? 'in the webview' : 'by the extension host'}: the same verdicts and words as the CLI`, async () => {
       const page = await openPanelPage({
         initialState: { backend },
-        host: async (message) => {
-          const capture = [...shows.values()].flatMap((show) => show.captures).find((shown) => shown.record.id === message.captureId)!;
-          const { analysis, note } = await analyseOnHost(capture, message.findings, Math.min(50_000_000, message.maxElements ?? Infinity));
-          return { type: 'analysis', requestId: message.requestId, analysis, note };
-        },
+        host: standInHost(() => held),
       });
       try {
         for (const [name, show] of shows) {

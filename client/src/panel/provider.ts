@@ -15,6 +15,7 @@ import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { pairCaptures, panelLossCall } from './match';
 import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from './messages';
+import { tensorsForWebview, withoutTensorBytes } from './transfer';
 
 export const PANEL_VIEW_ID = 'lossLens.panel';
 export const SHOW_PANEL_COMMAND = 'lossLens.showPanel';
@@ -123,6 +124,9 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       case 'analyse':
         await this.analyseForWebview(message);
         break;
+      case 'requestTensors':
+        await this.sendTensors(message);
+        break;
       case 'insertCode':
         await this.insertCode(message.callId, message.keyword, message.code);
         break;
@@ -141,6 +145,22 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
         reply = { type: 'analysis', requestId: message.requestId, analysis, note };
       } catch (error) {
         reply = { type: 'analysis', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    await this.post(reply);
+  }
+
+  /** Sends a capture's tensors to the webview, which computes it itself (up to the element limit, or the first rows it asks for). */
+  private async sendTensors(message: WebviewMessage & { type: 'requestTensors' }): Promise<void> {
+    const capture = this.shownCaptures.find((shown) => shown.record.id === message.captureId);
+    let reply: HostMessage;
+    if (!capture) {
+      reply = { type: 'tensors', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
+    } else {
+      try {
+        reply = { type: 'tensors', requestId: message.requestId, ...tensorsForWebview(capture, Math.min(maxElements(), message.maxElements ?? Infinity)) };
+      } catch (error) {
+        reply = { type: 'tensors', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
       }
     }
     await this.post(reply);
@@ -188,7 +208,8 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       type: 'show',
       notebook: { uri: notebook.uri.toString(), name: notebook.uri.path.split('/').pop() ?? notebook.uri.toString() },
       calls,
-      captures,
+      // Records and shapes only: the webview asks for the bytes (requestTensors) when it computes itself.
+      captures: captures.map(withoutTensorBytes),
       maxElements: maxElements(),
       notice,
       hostCompute: true,

@@ -71,7 +71,10 @@ export interface RenderContext {
   newerCapture?: string;
 }
 
-export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
+/** What the view shows: an analysis without its request (the extension host's analyses leave the tensors there). */
+export type ShownAnalysis = Omit<CaptureAnalysis, 'request'>;
+
+export function renderAnalysis(record: CaptureRecord, analysis: ShownAnalysis, context: RenderContext): HTMLElement {
   const section = element('section', { class: 'capture', 'data-capture-id': record.id });
   section.append(
     element('header', {},
@@ -88,7 +91,7 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
   ].filter((note): note is string => Boolean(note));
   for (const note of notes) section.append(element('p', { class: 'notice', 'data-testid': 'sampled-note' }, note));
 
-  section.append(renderValues(analysis));
+  section.append(renderValues(record, analysis));
   if (analysis.judgement) section.append(renderVerdicts(analysis.judgement, context));
   section.append(renderChecks(analysis.checks, context));
   section.append(element('h3', {}, 'Tensors'), renderStats(analysis.stats));
@@ -105,9 +108,9 @@ function describeSource(record: CaptureRecord, call?: PanelLossCall): string {
   return parts.join(' · ');
 }
 
-function renderValues(analysis: CaptureAnalysis): HTMLElement {
+function renderValues(record: CaptureRecord, analysis: ShownAnalysis): HTMLElement {
   const table = element('table', { class: 'values' });
-  const reduction = analysis.request.reduction ?? 'mean';
+  const reduction = record.options.reduction ?? 'mean';
   const configured = analysis.result
     ? element('td', { 'data-testid': 'loss-value' }, analysis.result.value === null ? `per element (${analysis.result.shape.join('×')})` : formatNumber(analysis.result.value))
     : element('td', { class: 'error', 'data-testid': 'loss-error' }, `PyTorch raises: ${analysis.error ?? 'error'}`);
@@ -173,7 +176,7 @@ function renderChecks(checks: RuntimeCheck[], context: RenderContext): HTMLEleme
   return list;
 }
 
-function renderStats(stats: CaptureAnalysis['stats']): HTMLElement {
+function renderStats(stats: ShownAnalysis['stats']): HTMLElement {
   const table = element('table', { class: 'stats', 'data-testid': 'tensor-stats' },
     element('tr', {}, ...['tensor', 'dtype', 'shape', 'min', 'max', 'mean', 'NaN/Inf', 'unique values'].map((title) => element('th', {}, title))));
   for (const [role, entry] of Object.entries(stats) as [string, TensorStats][]) {
@@ -188,7 +191,7 @@ function renderStats(stats: CaptureAnalysis['stats']): HTMLElement {
   return table;
 }
 
-function renderClasses(analysis: CaptureAnalysis): HTMLElement {
+function renderClasses(analysis: ShownAnalysis): HTMLElement {
   const binary = analysis.loss.startsWith('binary');
   const titles = binary
     ? ['output', 'positives', 'negatives', 'positive share', 'mean loss', 'mean p(true label)']
@@ -213,7 +216,7 @@ function barChart(testId: string, title: string, labels: string[], counts: numbe
   return figure;
 }
 
-function renderCharts(analysis: CaptureAnalysis): HTMLElement {
+function renderCharts(analysis: ShownAnalysis): HTMLElement {
   const container = element('div', { class: 'charts' });
   const { loss: losses, probability: probabilities } = analysis.histograms ?? analysisHistograms(analysis);
   container.append(barChart('chart-loss', 'Per-element loss', losses.edges.slice(0, -1).map((edge) => formatNumber(edge)), losses.counts));

@@ -93,7 +93,7 @@ export function renderAnalysis(record: CaptureRecord, analysis: ShownAnalysis, c
 
   section.append(renderValues(record, analysis));
   if (analysis.judgement) section.append(renderVerdicts(analysis.judgement, context));
-  section.append(renderChecks(analysis.checks, context));
+  section.append(element('h3', {}, 'Run-time checks'), renderChecks(analysis.checks, context));
   section.append(element('h3', {}, 'Tensors'), renderStats(analysis.stats));
   if (analysis.classes.length > 0) section.append(element('h3', {}, analysis.loss.startsWith('binary') ? 'Per output' : 'Per class'), renderClasses(analysis));
   section.append(element('h3', {}, 'Plots'), renderCharts(analysis));

@@ -96,7 +96,7 @@ function askHost<T extends HostReply['type']>(message: WebviewMessage & { reques
  * The tensors whose bytes the last `show` left out, asked of the host when this webview computes itself: the whole
  * capture (to the element limit) is kept for a change of backend; a calibration's slice is not.
  */
-let heldTensors: { key: string; limited: LimitedTensors } | undefined;
+let heldTensors: { captureId: string; key: string; limited: LimitedTensors } | undefined;
 
 /** The capture's tensors in this webview, cut to `maxElements`: decoded from the message, or asked of the host. */
 async function tensorsOf(capture: PanelCapture, maxElements: number): Promise<LimitedTensors> {
@@ -114,7 +114,7 @@ async function tensorsOf(capture: PanelCapture, maxElements: number): Promise<Li
   const reply = await askHost({ type: 'requestTensors', requestId: nextRequestId++, captureId: capture.record.id, maxElements }, 'tensors');
   if (reply.error !== undefined || !reply.files) throw new Error(reply.error ?? 'the host sent no tensors');
   const limited = { tensors: decodeTransferred(capture.record, reply.files), note: reply.note };
-  if (maxElements >= (current?.maxElements ?? Infinity)) heldTensors = { key, limited };
+  if (maxElements >= (current?.maxElements ?? Infinity)) heldTensors = { captureId: capture.record.id, key, limited };
   return limited;
 }
 
@@ -312,6 +312,8 @@ window.addEventListener('message', (event: MessageEvent) => {
   switch (message.type) {
     case 'show':
       current = message;
+      // Tensors of a capture the notebook no longer holds are let go.
+      if (heldTensors && !message.captures.some((capture) => capture.record.id === heldTensors?.captureId)) heldTensors = undefined;
       void render();
       break;
     case 'focus':

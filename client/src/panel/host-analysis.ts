@@ -10,7 +10,7 @@ import { configureParallelKernels } from '../../../server/src/losses/parallel';
 import { decodeCaptureTensors } from '../capture/tensors';
 import { limitElements } from '../capture/sample';
 import { TENSOR_ROLES } from '../capture/record';
-import type { HostAnalysis, PanelCapture } from './messages';
+import { pairingOf, type HostAnalysis, type PanelCapture } from './messages';
 import { analyseCapture, analysisHistograms } from './webview/compute';
 
 let threadsConfigured = false;
@@ -27,7 +27,7 @@ export async function analyseOnHost(capture: PanelCapture, findings: readonly st
     return bytes;
   });
   const limited = limitElements(decoded, maxElements);
-  const { request: _tensors, elementLosses, trueClassProbability, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings);
+  const { request: _tensors, elementLosses, trueClassProbability, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings, pairingOf(capture));
   return {
     analysis: { ...analysis, histograms: analysisHistograms({ elementLosses, trueClassProbability }), threads: analysis.result?.threads },
     note: limited.note,

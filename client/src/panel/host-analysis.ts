@@ -15,11 +15,19 @@ import { analyseCapture, analysisHistograms } from './webview/compute';
 
 let threadsConfigured = false;
 
+/**
+ * Starts the kernel's worker threads (idempotent). The panel calls it when it shows captures, so that the threads
+ * start (tens of milliseconds: a thread, its bundle, the SIMD module) while the webview chooses its backend, not
+ * after it asked the host to compute.
+ */
+export function prepareHostAnalysis(): void {
+  if (threadsConfigured) return;
+  configureParallelKernels();
+  threadsConfigured = true;
+}
+
 export async function analyseOnHost(capture: PanelCapture, findings: readonly string[], maxElements: number): Promise<{ analysis: HostAnalysis; note?: string }> {
-  if (!threadsConfigured) {
-    configureParallelKernels();
-    threadsConfigured = true;
-  }
+  prepareHostAnalysis();
   const decoded = decodeCaptureTensors(capture.record, (file) => {
     const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
     const bytes = role ? capture.files?.[role] : undefined;

@@ -10,7 +10,7 @@ import { LossCallsRequest, type DocumentLossCall } from '../../../server/src/pro
 import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
 import { readCaptureFolder } from '../capture/kernel';
 import * as path from 'node:path';
-import type { analyseOnHost as AnalyseOnHost } from './host-analysis';
+import type * as HostAnalysisModule from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { pairCaptures, panelLossCall } from './match';
@@ -141,7 +141,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       reply = { type: 'analysis', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
     } else {
       try {
-        const { analysis, note } = await hostAnalysis()(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
+        const { analysis, note } = await hostAnalysisModule().analyseOnHost(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
         reply = { type: 'analysis', requestId: message.requestId, analysis, note };
       } catch (error) {
         reply = { type: 'analysis', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
@@ -204,6 +204,14 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     // Paired as the language server pairs them for the diagnostics, so the panel's verdicts are theirs.
     const captures = pairCaptures([...saved, ...kernelCaptures], calls, cellText);
     this.shownCaptures = captures;
+    if (captures.length > 0) {
+      try {
+        hostAnalysisModule().prepareHostAnalysis();
+      } catch (error) {
+        // The analysis request will report it; the panel still shows the captures.
+        this.output.appendLine(`Loss Lens: the host analysis could not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     await this.post({
       type: 'show',
       notebook: { uri: notebook.uri.toString(), name: notebook.uri.path.split('/').pop() ?? notebook.uri.toString() },
@@ -247,16 +255,16 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
   }
 }
 
-let loadedHostAnalysis: typeof AnalyseOnHost | undefined;
+let loadedHostAnalysis: typeof HostAnalysisModule | undefined;
 
 /**
  * The host's analysis, from its own bundle beside this one (`host-analysis.js`: the loss engine with TensorFlow.js's
- * backends, 2 MB), loaded on the first request rather than at activation. A computed path keeps esbuild from
- * inlining it.
+ * backends, 2 MB), loaded when the panel first shows captures rather than at activation. A computed path keeps
+ * esbuild from inlining it.
  */
-function hostAnalysis(): typeof AnalyseOnHost {
+function hostAnalysisModule(): typeof HostAnalysisModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loadedHostAnalysis ??= (require(path.join(__dirname, 'host-analysis.js')) as { analyseOnHost: typeof AnalyseOnHost }).analyseOnHost;
+  loadedHostAnalysis ??= require(path.join(__dirname, 'host-analysis.js')) as typeof HostAnalysisModule;
   return loadedHostAnalysis;
 }
 

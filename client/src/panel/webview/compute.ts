@@ -214,7 +214,8 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
   };
   for (const role of ['target', 'weight', 'posWeight'] as const) {
     const tensor = tensors[role];
-    if (tensor) stats[role] = tensorStats(tensor, role === 'target');
+    if (!tensor) continue;
+    stats[role] = (role === 'target' && targetStatsFromCounts(tensor, summary.classCount, pass.values.length, request.ignoreIndex ?? -100)) || tensorStats(tensor, role === 'target');
   }
   return {
     loss: request.loss,
@@ -228,6 +229,30 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
     backend: pass.result.backend,
     precision: pass.result.precision,
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
+  };
+}
+
+/**
+ * A class-index target's statistics from the pass's class counts, without another read of its millions of values:
+ * the plan checked that each is a class index or ignore_index, so the counts per class and the ignored rows are its
+ * distinct values. Null past {@link MAX_UNIQUE_VALUES} distinct values, where the list shows the first ones in order
+ * of appearance, which only the tensor knows.
+ */
+function targetStatsFromCounts(target: HostTensor, classCount: Float64Array, rows: number, ignoreIndex: number): TensorStats | null {
+  const counts = new Map<number, number>();
+  let kept = 0;
+  for (let c = 0; c < classCount.length; c++) {
+    kept += classCount[c];
+    if (classCount[c] > 0) counts.set(c, classCount[c]);
+  }
+  if (rows > kept) counts.set(ignoreIndex, (counts.get(ignoreIndex) ?? 0) + rows - kept);
+  if (counts.size > MAX_UNIQUE_VALUES) return null;
+  const values = Array.from(counts, ([value, count]) => ({ value, count })).sort((a, b) => a.value - b.value);
+  const sum = values.reduce((total, { value, count }) => total + value * count, 0);
+  return {
+    dtype: target.dtype, shape: target.shape, nonFinite: 0,
+    min: values.length ? values[0].value : NaN, max: values.length ? values[values.length - 1].value : NaN, mean: rows ? sum / rows : NaN,
+    unique: { values, more: false },
   };
 }
 

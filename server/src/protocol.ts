@@ -56,6 +56,12 @@ export interface DocumentLossCall extends LossCallSite {
   uri: string;
   /** The text document or notebook cell that holds `constructorLocation`, when there is one. */
   constructorUri?: string;
+  /**
+   * The rule IDs of the static findings at this call or its constructor, sorted and distinct: what a capture of the
+   * call confirms or refutes (`server/src/captures/verdict.ts`), before captures changed any (capture-sourced ones
+   * are not among them).
+   */
+  findings: string[];
 }
 
 export interface LossCallsParams {

@@ -10,12 +10,18 @@ import { toFloat64 } from '../../server/src/losses/validate';
 import { configureParallelKernels } from '../../server/src/losses/parallel';
 
 /** A deterministic [N, C, ...inner] capture with some ignored targets, large logits, and a NaN row when asked. */
-function capture(shape: number[], options: { ignore?: number; nan?: boolean; float64?: boolean } = {}): LossRequest {
+function capture(shape: number[], options: { ignore?: number; nan?: boolean; float64?: boolean; infinities?: boolean } = {}): LossRequest {
   const [batch, classes] = shape;
   const inner = shape.slice(2).reduce((a, b) => a * b, 1);
   const count = batch * classes * inner;
   const values = Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898) * (i % 97 === 0 ? 60 : 3));
   if (options.nan) values[inner + 1] = NaN; // sample 0, class 1, position 1
+  if (options.infinities) {
+    // Masked classes (-inf, as attention-style masking writes them) at every 3rd position, some of them the target's;
+    // one +inf score (the position's loss is NaN, as in PyTorch).
+    for (let j = 0; j < inner * batch; j += 3) values[Math.floor(j / inner) * classes * inner + (j % inner) + (j % classes) * inner] = -Infinity;
+    values[2 * inner + 5] = Infinity;
+  }
   const input: HostTensor = options.float64
     ? { dtype: 'float64', shape, data: Float64Array.from(values) }
     : { dtype: 'float32', shape, data: Float32Array.from(values) };
@@ -25,6 +31,7 @@ function capture(shape: number[], options: { ignore?: number; nan?: boolean; flo
 
 function close(actual: number, expected: number, tolerance: number, what: string): void {
   if (Number.isNaN(expected)) return assert.ok(Number.isNaN(actual), `${what}: ${actual} should be NaN`);
+  if (!Number.isFinite(expected)) return assert.equal(actual, expected, what);
   assert.ok(Math.abs(actual - expected) <= tolerance * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
 }
 
@@ -88,6 +95,7 @@ describe('element pass: the same numbers as the general kernels', () => {
     await agreesWithGeneralKernels(capture([40, 6]));
     await agreesWithGeneralKernels(capture([2, 4, 33], { float64: true, ignore: -100 }));
     await agreesWithGeneralKernels(capture([2, 4, 10], { nan: true }));
+    await agreesWithGeneralKernels(capture([3, 5, 37], { infinities: true, ignore: 255 }));
     await agreesWithGeneralKernels({ ...capture([6, 3, 5]), loss: 'nll_loss' });
     await agreesWithGeneralKernels({ loss: 'cross_entropy', input: { dtype: 'float32', shape: [4], data: Float32Array.from([1, -2, 0.5, 3]) }, target: { dtype: 'int64', shape: [], data: BigInt64Array.from([2n]) } });
   });

@@ -1,4 +1,4 @@
-// A .py file through the built server over stdio: diagnostics, quick fixes, fix-all, ignore-line, hover, lossLens/lossCalls.
+// A .py file through the built server over stdio: diagnostics, quick fixes, fix-all, ignore-line, hover, lossLens/lossCalls (with each call's findings).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -162,6 +162,8 @@ describe('LSP: a Python file', () => {
     assert.equal(call.location.range.start.line, TRAIN_PY_LOSS_LINE);
     assert.equal(call.constructorUri, uri);
     assert.equal(call.inputExpression, 'probs');
+    // The static findings at the call: what a capture of it confirms or refutes (the panel shows their verdicts).
+    assert.deepEqual(call.findings, ['float-class-index-target', 'softmax-before-cross-entropy']);
     assert.equal(await client.lossCalls('file:///work/not-open.py'), null);
   });
 

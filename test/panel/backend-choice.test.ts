@@ -14,7 +14,8 @@ import { decideBackend, isSoftwareRenderer, type GpuProbe } from '../../client/s
 import { analyseCapture } from '../../client/src/panel/webview/compute';
 import { threadsFromEnvironment } from '../../server/src/losses/parallel';
 import { encodeNpy } from '../../server/src/tensors/npy';
-import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, type PanelPage } from './browser-page';
+import { withoutTensorBytes } from '../../client/src/panel/transfer';
+import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, standInHost, type HostRequest, type PanelPage } from './browser-page';
 
 const bundle = path.join(REPOSITORY_ROOT, 'client/out/panel.js');
 const skip = !chromiumAvailable() ? 'no /usr/bin/chromium (apt-get install chromium)' : !fs.existsSync(bundle) ? 'client/out/panel.js is not built (npm run build)' : false;
@@ -92,29 +93,62 @@ describe('automatic backend in Chromium with software devices', { skip }, () => 
   const record = segmentationCapture();
   const capture: PanelCapture = { record, cell: 2, callId: lossCall.id };
 
-  it('hands the work to the extension host, says why, and shows the host kernel\'s numbers', async () => {
-    const asked: unknown[] = [];
-    const page = await openPanelPage({
-      softwareWebGpu: true,
-      host: async (message) => {
-        asked.push(message);
-        const { analysis, note } = await analyseOnHost(capture, message.findings, Math.min(50_000_000, message.maxElements ?? Infinity));
-        return { type: 'analysis', requestId: message.requestId, analysis, note };
-      },
-    });
+  /** A stand-in host for `capture` that records what the webview asked. */
+  function recordingHost(asked: HostRequest[]): (message: HostRequest) => Promise<unknown> {
+    const answer = standInHost(() => [capture]);
+    return (message) => {
+      asked.push(message);
+      return answer(message);
+    };
+  }
+
+  it('hands the work to the extension host, says why, and shows the host kernel\'s numbers; no tensor crosses to the webview', async () => {
+    const asked: HostRequest[] = [];
+    const page = await openPanelPage({ softwareWebGpu: true, host: recordingHost(asked) });
     try {
-      await page.send(show(capture, true));
+      // As the provider sends it: the record and the shapes, no bytes.
+      const message = show(withoutTensorBytes(capture), true);
+      assert.doesNotMatch(JSON.stringify(message), /"data":|"files":/);
+      await page.send(message);
       await analysed(page);
       const badge = await page.page.locator('[data-testid="backend-badge"]').innerText();
       assert.match(badge, /^extension host \(js/);
       const reason = await page.page.locator('[data-testid="backend-reason"]').innerText();
       assert.match(reason, /WebGL renders in software \(.*SwiftShader.*\): computed by the extension host on every core/);
-      assert.deepEqual(asked, [{ type: 'analyse', requestId: 1, captureId: 'segmentation', findings: [] }], 'one analysis, no calibration on a software GPU');
+      assert.deepEqual(asked, [{ type: 'analyse', requestId: 1, captureId: 'segmentation', findings: [] }], 'one analysis, no calibration on a software GPU, no requestTensors');
       const expected = await analyseCapture(record, decodeCaptureTensors(record), 'js');
       const shown = Number(await page.page.locator('[data-testid="loss-value"]').first().innerText());
       assert.ok(Math.abs(shown - expected.result!.value!) <= 1e-5 * expected.result!.value!, `${shown} vs ${expected.result!.value}`);
       const counts = await page.page.locator('[data-testid="class-table"] tr').evaluateAll((rows) => rows.slice(1).map((row) => row.children[1].textContent));
       assert.deepEqual(counts, expected.classes.map((row) => String(row.count)));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a backend of the webview asks the host for the tensors once, and computes the same numbers', async () => {
+    const asked: HostRequest[] = [];
+    const page = await openPanelPage({ initialState: { backend: 'js' }, host: recordingHost(asked) });
+    try {
+      await page.send(show(withoutTensorBytes(capture), true));
+      await analysed(page);
+      assert.match(await page.page.locator('[data-testid="backend-badge"]').innerText(), /^js · float32/);
+      assert.deepEqual(asked, [{ type: 'requestTensors', requestId: 1, captureId: 'segmentation', maxElements: 50_000_000 }]);
+      const expected = await analyseCapture(record, decodeCaptureTensors(record), 'js');
+      assert.equal(Number(await page.page.locator('[data-testid="loss-value"]').first().innerText()), Number(expected.result!.value!.toPrecision(6)));
+      // Another backend of the webview computes on the tensors it holds.
+      await page.page.selectOption('[data-testid="backend-select"]', 'wasm');
+      await page.page.waitForFunction(() => /WASM/.test(document.querySelector('[data-testid="backend-badge"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      await analysed(page);
+      assert.equal(asked.length, 1, 'the tensors were not asked for again');
+      // The element limit applies to what the host sends: a limit of 2 rows' worth sends the first 2 rows.
+      await page.send({ ...show(withoutTensorBytes(capture), true), maxElements: 2 * 10 * 64 * 64 });
+      await page.page.waitForSelector('[data-testid="sampled-note"]', { timeout: 120_000 });
+      await analysed(page);
+      assert.deepEqual(asked[1], { type: 'requestTensors', requestId: 2, captureId: 'segmentation', maxElements: 2 * 10 * 64 * 64 });
+      assert.match(await page.page.locator('[data-testid="sampled-note"]').first().innerText(), /Sampled: the first 2 of 4 rows/);
+      const shape = await page.page.locator('[data-testid="tensor-stats"] tr[data-role="input"] td').nth(2).innerText();
+      assert.equal(shape, '[2, 10, 64, 64]');
     } finally {
       await page.close();
     }

@@ -9,7 +9,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { analyseOnHost } from '../../client/src/panel/host-analysis';
 import { createNonce, panelHtml } from '../../client/src/panel/html';
+import type { PanelCapture, WebviewMessage } from '../../client/src/panel/messages';
+import { tensorsForWebview } from '../../client/src/panel/transfer';
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(REPOSITORY_ROOT, 'client/out');
@@ -43,8 +46,17 @@ function startServer(initialState: unknown, dataFiles: Record<string, string>): 
           postMessage: (message) => {
             window.__posted.push(message);
             // The stand-in extension host, when the test gives one: its reply comes back as the host's would.
-            if (message && message.type === 'analyse' && window.__lossLensHost) {
-              window.__lossLensHost(message).then((reply) => window.postMessage(reply, '*'));
+            if (message && (message.type === 'analyse' || message.type === 'requestTensors') && window.__lossLensHost) {
+              window.__lossLensHost(message).then(async (reply) => {
+                // A file given as { fetch: '/data/<name>' } (the benchmark's 184 MiB) is loaded here rather than
+                // through Playwright's bridge: the reply the webview gets holds its bytes, as the host's would.
+                if (reply && reply.type === 'tensors' && reply.files) {
+                  for (const [role, file] of Object.entries(reply.files)) {
+                    if (file && typeof file.fetch === 'string') reply.files[role] = new Uint8Array(await (await fetch(file.fetch)).arrayBuffer());
+                  }
+                }
+                window.postMessage(reply, '*');
+              });
             }
           },
           getState: () => state,
@@ -73,6 +85,29 @@ function startServer(initialState: unknown, dataFiles: Record<string, string>): 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** The webview's requests a stand-in host answers. */
+export type HostRequest = WebviewMessage & { type: 'analyse' | 'requestTensors' };
+
+/**
+ * A stand-in extension host for `captures` (as the provider holds them, bytes included), answering as the provider
+ * does: `analyse` with `analyseOnHost`, `requestTensors` with `tensorsForWebview`, under the element limit `maxElements`.
+ */
+export function standInHost(captures: () => readonly PanelCapture[], maxElements = 50_000_000): (message: HostRequest) => Promise<unknown> {
+  return async (message) => {
+    const { requestId } = message;
+    const capture = captures().find((shown) => shown.record.id === message.captureId);
+    const type = message.type === 'analyse' ? 'analysis' : 'tensors';
+    if (!capture) return { type, requestId, error: 'that capture is no longer in the notebook' };
+    const limit = Math.min(maxElements, message.maxElements ?? Infinity);
+    try {
+      if (message.type === 'requestTensors') return { type, requestId, ...tensorsForWebview(capture, limit) };
+      return { type, requestId, ...(await analyseOnHost(capture, message.findings, limit)) };
+    } catch (error) {
+      return { type, requestId, error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+}
+
 export interface PanelPageOptions {
   initialState?: unknown;
   viewport?: { width: number; height: number };
@@ -82,7 +117,7 @@ export interface PanelPageOptions {
    * A stand-in extension host answering the webview's `analyse` messages (in Node: the tests and the benchmark
    * run the host's own `analyseOnHost`). Without it, `analyse` messages are only recorded.
    */
-  host?: (message: { type: 'analyse'; requestId: number; captureId: string; findings: string[]; maxElements?: number }) => Promise<unknown>;
+  host?: (message: HostRequest) => Promise<unknown>;
   /** Software GPUs as the engine's browser tests use them: SwiftShader for WebGL and a WebGPU adapter. */
   softwareWebGpu?: boolean;
 }

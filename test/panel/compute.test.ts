@@ -45,3 +45,25 @@ describe('panel analysis: backends', () => {
     await assert.rejects(analyseCapture(record('binary_cross_entropy_with_logits'), tensors(scores, multiHot), 'webgpu'), BackendUnavailableError);
   });
 });
+
+describe('panel analysis: the target\'s statistics', () => {
+  it('from the element pass\'s class counts (js) equal those read from the tensor (TensorFlow.js cpu, no pass)', async () => {
+    // [2, 3, 40] logits, class indices with ignore_index 255 (a few) and one class absent; then ignore_index 0, a class.
+    const input = Float32Array.from({ length: 240 }, (_, i) => Math.sin(i * 1.7) * 3);
+    for (const ignoreIndex of [255, 0]) {
+      const labels = BigInt64Array.from({ length: 80 }, (_, i) => (i % 13 === 5 ? BigInt(ignoreIndex) : BigInt((i * 7) % 2)));
+      const captured: CaptureRecord = {
+        ...record('cross_entropy'), options: { ignoreIndex },
+        tensors: { input: { dtype: 'float32', shape: [2, 3, 40], data: '' }, target: { dtype: 'int64', shape: [2, 40], data: '' } },
+      };
+      const tensorsOf: CaptureTensors = { input: { dtype: 'float32', shape: [2, 3, 40], data: input }, target: { dtype: 'int64', shape: [2, 40], data: labels } };
+      const fromPass = await analyseCapture(captured, tensorsOf, 'js');
+      const read = await analyseCapture(captured, tensorsOf, 'cpu');
+      assert.ok(fromPass.result?.backend.startsWith('js') && !read.result?.backend.startsWith('js'), `${fromPass.result?.backend} / ${read.result?.backend}`);
+      const { mean: passMean, ...passRest } = fromPass.stats.target!;
+      const { mean: readMean, ...readRest } = read.stats.target!;
+      assert.deepEqual(passRest, readRest, `ignore_index ${ignoreIndex}`);
+      assert.ok(Math.abs(passMean - readMean) < 1e-12, `${passMean} vs ${readMean}`);
+    }
+  });
+});

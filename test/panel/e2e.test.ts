@@ -108,6 +108,10 @@ describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000
       assert.match(await panel.locator('.source').innerText(), /cell 3, line 3: criterion\(probabilities, labels\)/);
       const rules = await panel.locator('[data-testid="checks"] li[data-rule]').evaluateAll((items) => items.map((item) => item.getAttribute('data-rule')));
       assert.ok(rules.includes('input-rows-sum-to-one') && rules.includes('class-imbalance'), `checks: ${rules.join(', ')}`);
+      // The language server's finding at the call, with the verdict the Problems view shows (test/e2e/captures.test.ts).
+      const verdict = panel.locator('[data-testid="verdicts"] li[data-rule="softmax-before-cross-entropy"]');
+      assert.equal(await verdict.getAttribute('data-verdict'), 'confirmed');
+      assert.match(await verdict.innerText(), /confirmed on captured tensors: loss 3\.527, on the logits 2\.675; gradients 6\.5x smaller/);
       // For the screenshot: the Explorer's file list collapsed so that the panel has the side bar's height,
       // and the side bar widened by dragging its edge.
       await workbench.page.locator('.pane-header[aria-label^="Explorer Section"]').first().click().catch(() => undefined);
@@ -160,6 +164,8 @@ describe('notebook panel in VS Code (code-server)', { skip, timeout: 30 * 60_000
       if (await panel.locator('[data-testid="analysis-error"]').count()) assert.fail(await panel.locator('[data-testid="analysis-error"]').innerText());
       const inputRow = await panel.locator('[data-testid="tensor-stats"] tr[data-role="input"] td').allInnerTexts();
       assert.equal(inputRow[2], '[3000, 10]');
+      // A small capture is computed in the webview: on the folder's bytes, which it asked the host for.
+      assert.match(await panel.locator('[data-testid="backend-badge"]').innerText(), /^js · /);
       assert.equal(await panel.locator('[data-testid="sampled-note"]').count(), 0);
       const shown = Number(await panel.locator('[data-testid="loss-value"]').innerText());
       assert.ok(Math.abs(shown - sampledTorchLoss) <= 1e-5 * sampledTorchLoss, `panel ${shown} vs PyTorch ${sampledTorchLoss} on all rows`);

@@ -10,13 +10,15 @@ import assert from 'node:assert/strict';
 import type { LossCallSite } from '../../server/src/analysis/types';
 import { KernelCaptureError, capturedFolder, kernelCaptureCode, notebookCodeHashes } from '../../client/src/capture/kernel-code';
 import { codeHash } from '../../server/src/captures/fingerprint';
+import { currentCode } from '../../server/src/captures/match';
 import { parseCaptureRecord, type CaptureRecord } from '../../client/src/capture/record';
 import { limitElements, TooLargeError } from '../../client/src/capture/sample';
 import { decodeCaptureTensors } from '../../client/src/capture/tensors';
 import { withKeywordArgument } from '../../client/src/panel/insert';
 import { matchCall } from '../../client/src/panel/match';
-import { currentCode } from '../../server/src/captures/match';
-import { parseHostMessage, parseWebviewMessage, type PanelLossCall } from '../../client/src/panel/messages';
+import { parseHostMessage, parseWebviewMessage, type PanelCapture, type PanelLossCall } from '../../client/src/panel/messages';
+import { decodeTransferred, tensorsForWebview, withoutTensorBytes } from '../../client/src/panel/transfer';
+import { encodeNpy } from '../../server/src/tensors/npy';
 import { computeCapturedLoss } from '../../client/src/panel/webview/compute';
 
 const root = path.resolve(__dirname, '../..');
@@ -58,6 +60,8 @@ describe('messages from the webview', () => {
       { type: 'insertCode', callId: '3:2:7', keyword: 'pos_weight', code: 'torch.tensor([3.5, 1.0, 12.25])' });
     assert.deepEqual(parseWebviewMessage({ type: 'analyse', requestId: 4, captureId: 'seg', findings: ['softmax-before-cross-entropy'], maxElements: 65536, extra: 1 }),
       { type: 'analyse', requestId: 4, captureId: 'seg', findings: ['softmax-before-cross-entropy'], maxElements: 65536 });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestTensors', requestId: 5, captureId: 'seg', maxElements: 65536, path: '/etc/passwd' }),
+      { type: 'requestTensors', requestId: 5, captureId: 'seg', maxElements: 65536 });
   });
   it('refuses anything else: unknown types, other keywords, code that is not a tensor of numbers', () => {
     for (const message of [
@@ -71,11 +75,58 @@ describe('messages from the webview', () => {
       { type: 'analyse', requestId: 1, captureId: 'seg', findings: 'softmax-before-cross-entropy' },
       { type: 'analyse', requestId: 1, captureId: 'seg', findings: new Array(65).fill('rule') },
       { type: 'analyse', requestId: 1, captureId: 'seg', findings: [], maxElements: 0 },
+      { type: 'requestTensors', requestId: '1', captureId: 'seg' },
+      { type: 'requestTensors', requestId: 1, captureId: 'x'.repeat(65) },
+      { type: 'requestTensors', requestId: 1, captureId: 'seg', maxElements: -1 },
     ]) assert.equal(parseWebviewMessage(message), undefined, JSON.stringify(message)?.slice(0, 80));
   });
-  it('the webview refuses a show message with a malformed capture', () => {
+  it('the webview refuses a show message with a malformed capture, and tensors that are not .npy bytes of known roles', () => {
     assert.equal(parseHostMessage({ type: 'show', notebook: null, calls: [], captures: [{ record: { format: 'loss-lens-capture', version: 1 } }], maxElements: 10 }), undefined);
     assert.equal(parseHostMessage({ type: 'show', notebook: null, calls: [], captures: [{ record: {}, stale: 'yes' }], maxElements: 10 }), undefined);
+    assert.ok(parseHostMessage({ type: 'tensors', requestId: 1, files: { input: new Uint8Array(8), target: new Uint8Array(8) } }));
+    assert.deepEqual(parseHostMessage({ type: 'tensors', requestId: 1, error: 'gone' }), { type: 'tensors', requestId: 1, error: 'gone' });
+    for (const message of [
+      { type: 'tensors', requestId: 1, files: { input: 'AAAA' } },
+      { type: 'tensors', requestId: 1, files: { script: new Uint8Array(8) } },
+      { type: 'tensors', requestId: 1 },
+    ]) assert.equal(parseHostMessage(message), undefined, JSON.stringify(message));
+  });
+});
+
+describe('tensors sent to the webview on request', () => {
+  const input = { dtype: 'float32' as const, shape: [100, 10], data: new Float32Array(1000).map((_, i) => i) };
+  const target = { dtype: 'int64' as const, shape: [100], data: BigInt64Array.from({ length: 100 }, (_, i) => BigInt(i % 10)) };
+  const inline = (tensor: Parameters<typeof encodeNpy>[0]): string => Buffer.from(encodeNpy(tensor)).toString('base64');
+  const record = parseCaptureRecord({
+    format: 'loss-lens-capture', version: 1, id: 'rows', createdAt: '2026-01-01T00:00:00+00:00', loss: 'cross_entropy', framework: 'pytorch', options: {}, source: { via: 'helper' },
+    tensors: { input: { dtype: 'float32', shape: [100, 10], data: inline(input) }, target: { dtype: 'int64', shape: [100], file: 'target.npy' } },
+  });
+  const held: PanelCapture = { record, cell: 2, files: { target: encodeNpy(target) } };
+
+  it('show carries the record and the shapes, no bytes', () => {
+    const shown = withoutTensorBytes(held);
+    assert.equal(shown.tensorsOnRequest, true);
+    assert.equal(shown.files, undefined);
+    assert.deepEqual(shown.record.tensors.input, { dtype: 'float32', shape: [100, 10], file: 'input.npy' });
+    assert.deepEqual(shown.record.tensors.target, { dtype: 'int64', shape: [100], file: 'target.npy' });
+    assert.deepEqual(parseCaptureRecord(shown.record), shown.record, 'still a valid record');
+    assert.ok(held.record.tensors.input.data, 'the host keeps its bytes');
+  });
+
+  it('the whole tensors under the limit, the first rows past it; the webview checks them against the record', () => {
+    const whole = tensorsForWebview(held, 50_000_000);
+    assert.equal(whole.note, undefined);
+    assert.equal(whole.files.target, held.files!.target, 'folder bytes go as held');
+    const decoded = decodeTransferred(withoutTensorBytes(held).record, whole.files);
+    assert.deepEqual(decoded.input.data, input.data);
+    const slice = tensorsForWebview(held, 255);
+    assert.match(slice.note!, /first 25 of 100 rows/);
+    const rows = decodeTransferred(record, slice.files);
+    assert.deepEqual([rows.input.shape, rows.target.shape], [[25, 10], [25]]);
+    assert.equal(rows.input.data[249], 249);
+    assert.throws(() => decodeTransferred(record, { input: slice.files.input, target: whole.files.target }), /different rows/);
+    assert.throws(() => decodeTransferred(record, { input: whole.files.target, target: whole.files.target }), /the record says is float32\[100, 10\]/);
+    assert.throws(() => decodeTransferred(record, { input: whole.files.input }), /no bytes for the target/);
   });
 });
 

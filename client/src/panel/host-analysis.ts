@@ -10,16 +10,24 @@ import { configureParallelKernels } from '../../../server/src/losses/parallel';
 import { decodeCaptureTensors } from '../capture/tensors';
 import { limitElements } from '../capture/sample';
 import { TENSOR_ROLES } from '../capture/record';
-import type { HostAnalysis, PanelCapture } from './messages';
+import { pairingOf, type HostAnalysis, type PanelCapture } from './messages';
 import { analyseCapture, analysisHistograms } from './webview/compute';
 
 let threadsConfigured = false;
 
+/**
+ * Starts the kernel's worker threads (idempotent). The panel calls it when it shows captures, so that the threads
+ * start (tens of milliseconds: a thread, its bundle, the SIMD module) while the webview chooses its backend, not
+ * after it asked the host to compute.
+ */
+export function prepareHostAnalysis(): void {
+  if (threadsConfigured) return;
+  configureParallelKernels();
+  threadsConfigured = true;
+}
+
 export async function analyseOnHost(capture: PanelCapture, findings: readonly string[], maxElements: number): Promise<{ analysis: HostAnalysis; note?: string }> {
-  if (!threadsConfigured) {
-    configureParallelKernels();
-    threadsConfigured = true;
-  }
+  prepareHostAnalysis();
   const decoded = decodeCaptureTensors(capture.record, (file) => {
     const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
     const bytes = role ? capture.files?.[role] : undefined;
@@ -27,7 +35,7 @@ export async function analyseOnHost(capture: PanelCapture, findings: readonly st
     return bytes;
   });
   const limited = limitElements(decoded, maxElements);
-  const { request: _tensors, elementLosses, trueClassProbability, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings);
+  const { request: _tensors, elementLosses, trueClassProbability, ...analysis } = await analyseCapture(capture.record, limited.tensors, 'js', findings, pairingOf(capture));
   return {
     analysis: { ...analysis, histograms: analysisHistograms({ elementLosses, trueClassProbability }), threads: analysis.result?.threads },
     note: limited.note,

@@ -62,6 +62,10 @@ td.unique { max-width: 18em; overflow-wrap: anywhere; }
 ul.checks { padding-left: 1em; } li.check.error code, li.check.error .severity { color: var(--vscode-errorForeground, #f48771); }
 li.check.warning .severity { color: var(--vscode-editorWarning-foreground, #cca700); }
 li.check pre { margin: 2px 0; white-space: pre-wrap; }
+ul.verdicts { padding-left: 1em; } li.verdict .verdict-label { font-weight: bold; }
+li.verdict.confirmed .verdict-label, li.verdict.capture.error .verdict-label { color: var(--vscode-errorForeground, #f48771); }
+li.verdict.refuted .verdict-label { color: var(--vscode-testing-iconPassed, #73c991); }
+li.verdict.stale .verdict-label, li.verdict.capture.warning .verdict-label { color: var(--vscode-editorWarning-foreground, #cca700); }
 ul.capture-list { list-style: none; padding: 0; } ul.capture-list li.selected button { font-weight: bold; }
 button { background: var(--vscode-button-background, #0e639c); color: var(--vscode-button-foreground, #fff); border: none; padding: 3px 8px; margin: 2px 0; cursor: pointer; }
 ul.capture-list button { background: transparent; color: inherit; text-align: left; }

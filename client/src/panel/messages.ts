@@ -3,8 +3,8 @@
  * validators each side runs on what it receives (a webview is untrusted content: the host acts only on
  * messages that pass `parseWebviewMessage`). Browser-safe.
  */
-import { parseCaptureRecord, type CaptureRecord, type TensorRole } from '../capture/record';
-import type { AnalysisHistograms, CaptureAnalysis } from './webview/compute';
+import { parseCaptureRecord, TENSOR_ROLES, type CaptureRecord, type TensorRole } from '../capture/record';
+import type { AnalysisHistograms, CallPairing, CaptureAnalysis } from './webview/compute';
 
 /** A loss call of the notebook, as the panel lists it. */
 export interface PanelLossCall {
@@ -20,7 +20,10 @@ export interface PanelLossCall {
   inputExpression?: string;
   targetExpression?: string;
   options: Record<string, string>;
-  /** Rule IDs the language server reports on this call. */
+  /**
+   * Rule IDs of the static findings at this call or its constructor (the language server's `lossLens/lossCalls`),
+   * what a capture of the call confirms or refutes.
+   */
   findings: string[];
   /** Whether "Insert into code" can edit a constructor or call for this loss. */
   editable: boolean;
@@ -30,12 +33,23 @@ export interface PanelLossCall {
 export interface PanelCapture {
   record: CaptureRecord;
   callId?: string;
+  /** How it was paired with that call (`server/src/captures/match.ts`): the call changed since (stale), or it may be of another call of its loss (not certain). */
+  stale?: boolean;
+  certain?: boolean;
   /** Index of the cell whose output holds it (helper captures) or whose call it inspected (kernel captures). */
   cell?: number;
   /** `.npy` bytes of folder tensors (kernel captures); inline tensors travel inside `record`. */
   files?: Partial<Record<TensorRole, Uint8Array>>;
-  /** The code its tensors came from changed since it was taken (`matchCapture`): the diagnostics no longer use it. */
-  stale?: boolean;
+  /**
+   * The bytes are not in this message (`transfer.ts`): the record holds each tensor's dtype and shape and names a
+   * file, and the webview asks for the bytes with `requestTensors` when it computes itself.
+   */
+  tensorsOnRequest?: boolean;
+}
+
+/** What a capture's verdicts need from its pairing; undefined for a capture paired with no call (it has no verdicts). */
+export function pairingOf(capture: PanelCapture): CallPairing | undefined {
+  return capture.callId === undefined ? undefined : { match: { stale: capture.stale === true, certain: capture.certain !== false } };
 }
 
 /**
@@ -57,6 +71,8 @@ export type HostMessage =
       hostCompute?: boolean;
     }
   | { type: 'analysis'; requestId: number; analysis?: HostAnalysis; note?: string; error?: string }
+  /** The answer to `requestTensors`: `.npy` bytes per tensor (input and target cut to their first rows past the asked limit, and `note` says so). */
+  | { type: 'tensors'; requestId: number; files?: Partial<Record<TensorRole, Uint8Array>>; note?: string; error?: string }
   | { type: 'focus'; captureId: string }
   | { type: 'status'; level: 'info' | 'error'; message: string };
 
@@ -69,6 +85,11 @@ export type WebviewMessage =
    * `maxElements` below the setting cuts it to its first rows (the webview's calibration).
    */
   | { type: 'analyse'; requestId: number; captureId: string; findings: string[]; maxElements?: number }
+  /**
+   * Asks the host for the tensors' bytes of a capture of the last `show` (when the webview computes itself);
+   * `maxElements` below the setting asks for the first rows only (a calibration's slice).
+   */
+  | { type: 'requestTensors'; requestId: number; captureId: string; maxElements?: number }
   | { type: 'error'; message: string };
 
 const KEYWORDS = ['weight', 'pos_weight'] as const;
@@ -108,6 +129,12 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       if (limit !== undefined && !(typeof limit === 'number' && limit >= 1)) return undefined;
       return { type: 'analyse', requestId: value.requestId as number, captureId: value.captureId, findings: findings as string[], ...(limit !== undefined ? { maxElements: limit } : {}) };
     }
+    case 'requestTensors': {
+      if (!Number.isSafeInteger(value.requestId) || !shortString(value.captureId, 64)) return undefined;
+      const limit = value.maxElements;
+      if (limit !== undefined && !(typeof limit === 'number' && limit >= 1)) return undefined;
+      return { type: 'requestTensors', requestId: value.requestId as number, captureId: value.captureId, ...(limit !== undefined ? { maxElements: limit } : {}) };
+    }
     case 'error':
       return shortString(value.message, 4000) ? { type: 'error', message: value.message } : undefined;
     default:
@@ -138,6 +165,14 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
       if (!Number.isSafeInteger(value.requestId)) return undefined;
       if (value.error !== undefined ? typeof value.error !== 'string' : !isObject(value.analysis)) return undefined;
       return value as unknown as HostMessage & { type: 'analysis' };
+    case 'tensors': {
+      if (!Number.isSafeInteger(value.requestId)) return undefined;
+      if (value.error !== undefined) return typeof value.error === 'string' ? { type: 'tensors', requestId: value.requestId as number, error: value.error } : undefined;
+      const files = value.files;
+      if (!isObject(files) || !Object.entries(files).every(([role, bytes]) => TENSOR_ROLES.includes(role as TensorRole) && bytes instanceof Uint8Array)) return undefined;
+      if (value.note !== undefined && typeof value.note !== 'string') return undefined;
+      return { type: 'tensors', requestId: value.requestId as number, files: files as Partial<Record<TensorRole, Uint8Array>>, ...(value.note !== undefined ? { note: value.note as string } : {}) };
+    }
     case 'status':
       return typeof value.message === 'string' && (value.level === 'info' || value.level === 'error')
         ? { type: 'status', level: value.level, message: value.message }

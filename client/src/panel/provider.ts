@@ -6,16 +6,17 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DIAGNOSTIC_SOURCE, LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
+import { LossCallsRequest, type DocumentLossCall } from '../../../server/src/protocol';
 import { CAPTURE_MIME_TYPE, CaptureFormatError, parseCaptureRecord, type CaptureRecord } from '../capture/record';
 import { readCaptureFolder } from '../capture/kernel';
 import * as path from 'node:path';
-import type { analyseOnHost as AnalyseOnHost } from './host-analysis';
+import type * as HostAnalysisModule from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
 import { currentCode } from '../../../server/src/captures/match';
-import { matchCall } from './match';
+import { pairCaptures, panelLossCall } from './match';
 import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from './messages';
+import { tensorsForWebview, withoutTensorBytes } from './transfer';
 
 export const PANEL_VIEW_ID = 'lossLens.panel';
 export const SHOW_PANEL_COMMAND = 'lossLens.showPanel';
@@ -124,6 +125,9 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       case 'analyse':
         await this.analyseForWebview(message);
         break;
+      case 'requestTensors':
+        await this.sendTensors(message);
+        break;
       case 'insertCode':
         await this.insertCode(message.callId, message.keyword, message.code);
         break;
@@ -138,10 +142,26 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       reply = { type: 'analysis', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
     } else {
       try {
-        const { analysis, note } = await hostAnalysis()(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
+        const { analysis, note } = await hostAnalysisModule().analyseOnHost(capture, message.findings, Math.min(maxElements(), message.maxElements ?? Infinity));
         reply = { type: 'analysis', requestId: message.requestId, analysis, note };
       } catch (error) {
         reply = { type: 'analysis', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    await this.post(reply);
+  }
+
+  /** Sends a capture's tensors to the webview, which computes it itself (up to the element limit, or the first rows it asks for). */
+  private async sendTensors(message: WebviewMessage & { type: 'requestTensors' }): Promise<void> {
+    const capture = this.shownCaptures.find((shown) => shown.record.id === message.captureId);
+    let reply: HostMessage;
+    if (!capture) {
+      reply = { type: 'tensors', requestId: message.requestId, error: 'that capture is no longer in the notebook' };
+    } else {
+      try {
+        reply = { type: 'tensors', requestId: message.requestId, ...tensorsForWebview(capture, Math.min(maxElements(), message.maxElements ?? Infinity)) };
+      } catch (error) {
+        reply = { type: 'tensors', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) };
       }
     }
     await this.post(reply);
@@ -180,22 +200,28 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     const readFolders = this.fullCaptures;
     this.fullCaptures = new Map();
     const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output, readFolders, this.fullCaptures)));
-    const captures = [...saved, ...this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture)];
-    // The same pairing and staleness as the diagnostics: a capture they no longer use is marked stale here too.
+    // The notebook's Python code cells as the editor holds them, as the language server has them.
     const code = currentCode(notebook.getCells()
       .filter((cell) => cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python')
       .map((cell) => ({ cell: cell.index, text: cell.document.getText() })));
-    for (const capture of captures) {
-      const match = matchCall(capture, calls, code);
-      capture.callId ??= match?.callId;
-      capture.stale = match !== undefined && match.callId === capture.callId && match.stale;
-    }
+    const kernelCaptures = this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture);
+    // Paired as the language server pairs them for the diagnostics, so the panel's verdicts are theirs.
+    const captures = pairCaptures([...saved, ...kernelCaptures], calls, code);
     this.shownCaptures = captures;
+    if (captures.length > 0) {
+      try {
+        hostAnalysisModule().prepareHostAnalysis();
+      } catch (error) {
+        // The analysis request will report it; the panel still shows the captures.
+        this.output.appendLine(`Loss Lens: the host analysis could not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     await this.post({
       type: 'show',
       notebook: { uri: notebook.uri.toString(), name: notebook.uri.path.split('/').pop() ?? notebook.uri.toString() },
       calls,
-      captures,
+      // Records and shapes only: the webview asks for the bytes (requestTensors) when it computes itself.
+      captures: captures.map(withoutTensorBytes),
       maxElements: maxElements(),
       notice,
       hostCompute: true,
@@ -220,24 +246,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     for (const call of result?.calls ?? []) {
       // The cell document the server names is authoritative (its `location.cell` counts the cells it analysed).
       const cell = cellIndexOf.get(call.uri) ?? call.location.cell ?? 0;
-      const document = notebook.cellAt(cell).document;
-      const range = new vscode.Range(call.location.range.start.line, call.location.range.start.character, call.location.range.end.line, call.location.range.end.character);
-      const findings = vscode.languages.getDiagnostics(document.uri)
-        .filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE && diagnostic.range.intersection(range) !== undefined)
-        .map((diagnostic) => String(typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code));
-      const panel: PanelLossCall = {
-        id: `${cell}:${range.start.line}:${range.start.character}`,
-        loss: call.loss,
-        cell,
-        line: range.start.line,
-        text: document.getText(range).slice(0, 200),
-        lineText: document.lineAt(range.start.line).text.trim(),
-        inputExpression: call.inputExpression,
-        targetExpression: call.targetExpression,
-        options: call.options,
-        findings,
-        editable: call.framework === 'pytorch',
-      };
+      const panel = panelLossCall(call, cell, notebook.cellAt(cell).document.getText());
       this.calls.set(panel.id, { call, panel });
       calls.push(panel);
     }
@@ -250,16 +259,16 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
   }
 }
 
-let loadedHostAnalysis: typeof AnalyseOnHost | undefined;
+let loadedHostAnalysis: typeof HostAnalysisModule | undefined;
 
 /**
  * The host's analysis, from its own bundle beside this one (`host-analysis.js`: the loss engine with TensorFlow.js's
- * backends, 2 MB), loaded on the first request rather than at activation. A computed path keeps esbuild from
- * inlining it.
+ * backends, 2 MB), loaded when the panel first shows captures rather than at activation. A computed path keeps
+ * esbuild from inlining it.
  */
-function hostAnalysis(): typeof AnalyseOnHost {
+function hostAnalysisModule(): typeof HostAnalysisModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loadedHostAnalysis ??= (require(path.join(__dirname, 'host-analysis.js')) as { analyseOnHost: typeof AnalyseOnHost }).analyseOnHost;
+  loadedHostAnalysis ??= require(path.join(__dirname, 'host-analysis.js')) as typeof HostAnalysisModule;
   return loadedHostAnalysis;
 }
 

@@ -158,32 +158,33 @@ function simdPositions(simd: SimdKernel, input: ElementPassInput, output: Elemen
     segmentStatistics(x, C, inner, partial, sampleBase, count);
   }
   const { argmax, negativeLogProbability, probability } = pass;
-  const { values, trueProbability } = output;
-  const { classCount, classLoss, classProbability, classHits } = partial;
-  let total = 0;
-  let weightSum = 0;
   for (let k = 0; k < count; k++) {
-    const row = row0 + k;
     const t = classOf[k];
     if (t < 0) {
-      values[row] = 0;
-      trueProbability[row] = NaN;
+      recordIgnored(output, row0 + k);
       continue;
     }
     const wt = w ? w[t] : 1;
-    const loss = wt * negativeLogProbability[k];
-    const p = probability[k];
-    values[row] = loss;
-    trueProbability[row] = p;
-    total += loss;
-    weightSum += wt;
-    classCount[t]++;
-    classLoss[t] += loss;
-    classProbability[t] += p;
-    if (argmax[k] === t) classHits[t]++;
+    recordPosition(output, partial, row0 + k, t, wt, wt * negativeLogProbability[k], probability[k], argmax[k] === t);
   }
-  partial.total += total;
-  partial.weightSum += weightSum;
+}
+
+/** An ignored position: loss 0 (as reduction 'none' gives it), no probability of a true class. */
+function recordIgnored(output: ElementPassOutput, row: number): void {
+  output.values[row] = 0;
+  output.trueProbability[row] = NaN;
+}
+
+/** A kept position's outputs, and its share of the sums and of its true class's table row. */
+function recordPosition(output: ElementPassOutput, partial: BlockPartial, row: number, t: number, weight: number, loss: number, probability: number, hit: boolean): void {
+  output.values[row] = loss;
+  output.trueProbability[row] = probability;
+  partial.total += loss;
+  partial.weightSum += weight;
+  partial.classCount[t]++;
+  partial.classLoss[t] += loss;
+  partial.classProbability[t] += probability;
+  if (hit) partial.classHits[t]++;
 }
 
 /** The input's statistics over a segment, value by value (finite ones only): for segments holding NaN or infinities. */
@@ -264,16 +265,11 @@ function finish(input: ElementPassInput, output: ElementPassOutput, partial: Blo
     classWeightSum = 0;
     for (let c = 0; c < C; c++) classWeightSum += w[c];
   }
-  const { values, trueProbability } = output;
-  const { classCount, classLoss, classProbability, classHits } = partial;
-  let total = 0;
-  let weightSum = 0;
   for (let k = 0; k < count; k++) {
     const row = row0 + k;
     const target = targets[row];
     if (target === ignoreIndex) {
-      values[row] = 0;
-      trueProbability[row] = NaN;
+      recordIgnored(output, row);
       continue;
     }
     const t = target | 0; // a class index in [0, C): validated by planLoss
@@ -292,17 +288,8 @@ function finish(input: ElementPassInput, output: ElementPassOutput, partial: Blo
     }
     // Cross-entropy log-probabilities are <= 0 (or NaN); nll_loss inputs may be anything.
     const probability = float32 && crossEntropy ? expNonPositive(logP) : Math.exp(logP);
-    values[row] = loss;
-    trueProbability[row] = probability;
-    total += loss;
-    weightSum += wt;
-    classCount[t]++;
-    classLoss[t] += loss;
-    classProbability[t] += probability;
-    if (arg[k] === t) classHits[t]++;
+    recordPosition(output, partial, row, t, wt, loss, probability, arg[k] === t);
   }
-  partial.total += total;
-  partial.weightSum += weightSum;
 }
 
 /** The blocks' partials added in block order (the deterministic order the module's comment promises). */

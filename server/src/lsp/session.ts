@@ -15,6 +15,7 @@ import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { fileURLToPath } from 'node:url';
 import type { ComparisonCache, SavedCapture } from '../captures/confirm';
 import { capturesFromEditor, capturesOfScript, type CaptureReading, type CapturesFolderCache } from '../captures/read';
+import { findingsAtCall } from '../captures/verdict';
 import {
   CAPTURE_MANIFEST_GLOB,
   CapturesNotification,
@@ -446,13 +447,14 @@ export class LossLensSession {
   private lossCalls(uri: string): LossCallsResult | null {
     const state = this.currentProgram(uri);
     if (!state) return null;
-    const { snapshot, result } = state;
+    const { snapshot, result, staticResult } = state;
     const calls: DocumentLossCall[] = [];
     for (const call of result.lossCalls) {
       const callUri = uriOfLocation(snapshot, call.location);
       if (!callUri) continue;
       const constructorUri = call.constructorLocation && uriOfLocation(snapshot, call.constructorLocation);
-      calls.push({ ...call, uri: callUri, ...(constructorUri ? { constructorUri } : {}) });
+      const findings = [...new Set(findingsAtCall(staticResult.findings, call).map((finding) => finding.rule))].sort();
+      calls.push({ ...call, uri: callUri, ...(constructorUri ? { constructorUri } : {}), findings });
     }
     return { uri: snapshot.key, kind: snapshot.kind, version: snapshot.version, calls, truncated: result.truncated };
   }

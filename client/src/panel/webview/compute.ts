@@ -8,6 +8,8 @@
  */
 import type { HostTensor, LossName, LossRequest, LossResult, RuntimeCheck } from '../../../../server/src/losses/api';
 import { compareCapture, requestFor, type CorrectedVariant } from '../../../../server/src/captures/recompute';
+import { judgeCapture, type CaptureJudgement } from '../../../../server/src/captures/verdict';
+import type { CaptureOrigin } from '../../../../server/src/analysis/types';
 import type { CaptureRecord, TensorRole } from '../../capture/record';
 import type { CaptureTensors } from '../../capture/tensors';
 import { floatValues } from '../../../../server/src/losses/validate';
@@ -63,10 +65,21 @@ export interface CaptureAnalysis {
    * instead of the arrays, which are the size of the batch); else the view bins the arrays above.
    */
   histograms?: AnalysisHistograms;
+  /**
+   * The capture's verdict on each finding at its loss call and the run-time checks that are findings of their own,
+   * decided as the diagnostics decide them (`judgeCapture`); absent for a capture paired with no call.
+   */
+  judgement?: CaptureJudgement;
   backend: string;
   precision: string;
   /** Total time of every engine call for this capture. */
   ms: number;
+}
+
+/** How the capture was paired with its loss call (`matchCapture`), and where it is saved: what its verdicts need. */
+export interface CallPairing {
+  match: { stale: boolean; certain: boolean };
+  origin?: CaptureOrigin;
 }
 
 const MAX_UNIQUE_VALUES = 32;
@@ -120,13 +133,15 @@ export async function computeCapturedLoss(record: CaptureRecord, tensors: Captur
 
 /**
  * Everything the panel shows for a capture. `findings` are the rule IDs the language server reports
- * at this loss call (they select a correction the tensors alone cannot prove, e.g. `sigmoid-then-bce`).
+ * at this loss call (they select a correction the tensors alone cannot prove, e.g. `sigmoid-then-bce`);
+ * `pairing`, given when the capture belongs to a call, adds the verdicts on them.
  */
 export async function analyseCapture(
   record: CaptureRecord,
   tensors: CaptureTensors,
   backend: BackendChoice,
   findings: readonly string[] = [],
+  pairing?: CallPairing,
 ): Promise<CaptureAnalysis> {
   const request = requestFor(record, tensors);
   const engineCalls: LossResult[] = [];
@@ -137,9 +152,10 @@ export async function analyseCapture(
   };
 
   const { result, error, checks, correction, corrected, pass } = await compareCapture(request, findings, run, (passRequest) => computeElementPass(passRequest, backend));
+  const judgement = pairing && judgeCapture({ rules: [...new Set(findings)].sort(), capture: record.id, origin: pairing.origin, match: pairing.match, request, comparison: { result, error, checks, corrected } });
   if (pass) {
     engineCalls.push(pass.result);
-    return passAnalysis(request, tensors, pass, checks, engineCalls);
+    return { ...passAnalysis(request, tensors, pass, checks, engineCalls), judgement };
   }
 
   // The per-element view: the configured loss when it runs, else the corrected one, else none (PyTorch raises).
@@ -171,6 +187,7 @@ export async function analyseCapture(
     classes,
     elementLosses,
     trueClassProbability: trueClassProbabilities(probabilityRequest, unweightedLosses),
+    judgement,
     backend: last?.backend ?? 'none',
     precision: last?.precision ?? '—',
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
@@ -197,7 +214,8 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
   };
   for (const role of ['target', 'weight', 'posWeight'] as const) {
     const tensor = tensors[role];
-    if (tensor) stats[role] = tensorStats(tensor, role === 'target');
+    if (!tensor) continue;
+    stats[role] = (role === 'target' && targetStatsFromCounts(tensor, summary.classCount, pass.values.length, request.ignoreIndex ?? -100)) || tensorStats(tensor, role === 'target');
   }
   return {
     loss: request.loss,
@@ -211,6 +229,30 @@ function passAnalysis(request: LossRequest, tensors: CaptureTensors, pass: Eleme
     backend: pass.result.backend,
     precision: pass.result.precision,
     ms: engineCalls.reduce((total, call) => total + call.ms, 0),
+  };
+}
+
+/**
+ * A class-index target's statistics from the pass's class counts, without another read of its millions of values:
+ * the plan checked that each is a class index or ignore_index, so the counts per class and the ignored rows are its
+ * distinct values. Null past {@link MAX_UNIQUE_VALUES} distinct values, where the list shows the first ones in order
+ * of appearance, which only the tensor knows.
+ */
+function targetStatsFromCounts(target: HostTensor, classCount: Float64Array, rows: number, ignoreIndex: number): TensorStats | null {
+  const counts = new Map<number, number>();
+  let kept = 0;
+  for (let c = 0; c < classCount.length; c++) {
+    kept += classCount[c];
+    if (classCount[c] > 0) counts.set(c, classCount[c]);
+  }
+  if (rows > kept) counts.set(ignoreIndex, (counts.get(ignoreIndex) ?? 0) + rows - kept);
+  if (counts.size > MAX_UNIQUE_VALUES) return null;
+  const values = Array.from(counts, ([value, count]) => ({ value, count })).sort((a, b) => a.value - b.value);
+  const sum = values.reduce((total, { value, count }) => total + value * count, 0);
+  return {
+    dtype: target.dtype, shape: target.shape, nonFinite: 0,
+    min: values.length ? values[0].value : NaN, max: values.length ? values[values.length - 1].value : NaN, mean: rows ? sum / rows : NaN,
+    unique: { values, more: false },
   };
 }
 

@@ -5,14 +5,14 @@
  * Keeps the selected capture and backend in the webview state (getState/setState).
  */
 import { decodeCaptureTensors } from '../../capture/tensors';
-import { limitElements } from '../../capture/sample';
+import { limitElements, type LimitedTensors } from '../../capture/sample';
 import { describeCapture, TENSOR_ROLES } from '../../capture/record';
-import { parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
-import { analyseCapture, requestFor, type CaptureAnalysis } from './compute';
+import { pairingOf, parseHostMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from '../messages';
+import { decodeTransferred } from '../transfer';
+import { analyseCapture } from './compute';
 import { BackendUnavailableError } from '../../../../server/src/losses/engine';
-import type { CaptureTensors } from '../../capture/tensors';
 import { decideBackend, hardwareGpu, probeGpus, SMALL_CAPTURE_ELEMENTS, type AnalysisPath, type BackendDecision, type Calibration, type GpuProbe } from './choose-backend';
-import { element, renderAnalysis } from './view';
+import { element, renderAnalysis, type ShownAnalysis } from './view';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -72,30 +72,69 @@ function callOf(capture: PanelCapture, calls: PanelLossCall[]): PanelLossCall | 
 function analysisKey(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): string {
   const tensors = TENSOR_ROLES.map((role) => {
     const tensor = capture.record.tensors[role];
-    return tensor ? `${role}:${tensor.shape.join('x')}:${capture.files?.[role] ? 'file' : 'inline'}` : '';
+    return tensor ? `${role}:${tensor.dtype}:${tensor.shape.join('x')}:${tensor.sampled ? 'sampled' : 'whole'}` : '';
   });
-  return JSON.stringify([capture.record.id, tensors, maxElements, state.backend, call?.findings ?? []]);
+  return JSON.stringify([capture.record.id, tensors, maxElements, state.backend, call?.findings ?? [], pairingOf(capture)]);
 }
 
 /** The last analysis shown: the host sends the same captures again on every notebook edit and diagnostics change. */
-let lastAnalysis: { key: string; analysis: CaptureAnalysis; note: string | undefined; reason: string | undefined } | undefined;
+let lastAnalysis: { key: string; analysis: ShownAnalysis; note: string | undefined; reason: string | undefined } | undefined;
 
-const hostReplies = new Map<number, (reply: HostMessage & { type: 'analysis' }) => void>();
+type HostReply = HostMessage & { type: 'analysis' | 'tensors' };
+const hostReplies = new Map<number, (reply: HostReply) => void>();
 let nextRequestId = 1;
 
-/** The capture analysed by the extension host (its kernel on every core), with this webview's own view of the tensors. */
-async function analyseOnHost(capture: PanelCapture, tensors: CaptureTensors, findings: string[], maxElements?: number): Promise<{ analysis: CaptureAnalysis; note?: string }> {
-  const requestId = nextRequestId++;
-  const reply = await new Promise<HostMessage & { type: 'analysis' }>((resolve) => {
-    hostReplies.set(requestId, resolve);
-    vscode.postMessage({ type: 'analyse', requestId, captureId: capture.record.id, findings, ...(maxElements !== undefined ? { maxElements } : {}) });
+/** Posts a request to the host and waits for the reply with its id. */
+function askHost<T extends HostReply['type']>(message: WebviewMessage & { requestId: number }, replyType: T): Promise<HostMessage & { type: T }> {
+  return new Promise((resolve, reject) => {
+    hostReplies.set(message.requestId, (reply) => (reply.type === replyType ? resolve(reply as HostMessage & { type: T }) : reject(new Error(`the host answered ${reply.type} to ${message.type}`))));
+    vscode.postMessage(message);
   });
+}
+
+/**
+ * The tensors whose bytes the last `show` left out, asked of the host when this webview computes itself: the whole
+ * capture (to the element limit) is kept for a change of backend; a calibration's slice is not.
+ */
+let heldTensors: { captureId: string; key: string; limited: LimitedTensors } | undefined;
+
+/** The capture's tensors in this webview, cut to `maxElements`: decoded from the message, or asked of the host. */
+async function tensorsOf(capture: PanelCapture, maxElements: number): Promise<LimitedTensors> {
+  if (!capture.tensorsOnRequest) {
+    const decoded = decodeCaptureTensors(capture.record, (file) => {
+      const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
+      const bytes = role ? capture.files?.[role] : undefined;
+      if (!bytes) throw new Error(`the host sent no bytes for ${file}`);
+      return bytes;
+    });
+    return limitElements(decoded, maxElements);
+  }
+  const key = JSON.stringify([capture.record.id, capture.record.tensors.input.shape, capture.record.folder ?? null, maxElements]);
+  if (heldTensors?.key === key) return heldTensors.limited;
+  const reply = await askHost({ type: 'requestTensors', requestId: nextRequestId++, captureId: capture.record.id, maxElements }, 'tensors');
+  if (reply.error !== undefined || !reply.files) throw new Error(reply.error ?? 'the host sent no tensors');
+  const limited = { tensors: decodeTransferred(capture.record, reply.files), note: reply.note };
+  if (maxElements >= (current?.maxElements ?? Infinity)) heldTensors = { captureId: capture.record.id, key, limited };
+  return limited;
+}
+
+/** The input's element count once cut to the element limit (as `limitElements` cuts it: whole rows). */
+function limitedInputElements(capture: PanelCapture, maxElements: number): number {
+  const shape = capture.record.tensors.input.shape;
+  const elements = shape.reduce((product, size) => product * size, 1);
+  if (elements <= maxElements || shape.length < 2) return elements;
+  const perRow = elements / Math.max(shape[0], 1);
+  return Math.max(1, Math.floor(maxElements / perRow)) * perRow;
+}
+
+/** The capture analysed by the extension host (its kernel on every core, on the bytes it holds). */
+async function analyseOnHost(capture: PanelCapture, findings: string[], maxElements?: number): Promise<{ analysis: ShownAnalysis; note?: string }> {
+  const reply = await askHost({ type: 'analyse', requestId: nextRequestId++, captureId: capture.record.id, findings, ...(maxElements !== undefined ? { maxElements } : {}) }, 'analysis');
   if (reply.error !== undefined || !reply.analysis) throw new Error(reply.error ?? 'the host sent no analysis');
   const { threads, ...analysis } = reply.analysis;
   return {
     analysis: {
       ...analysis,
-      request: requestFor(capture.record, tensors),
       // The plots come binned by the host (analysis.histograms): the per-element arrays stay there.
       elementLosses: new Float64Array(0),
       trueClassProbability: new Float64Array(0),
@@ -122,17 +161,17 @@ async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
  * The automatic choice (choose-backend.ts): software GPUs are ruled out by their names; a hardware GPU is timed
  * against the CPU path (the host, or this webview's kernel without one) on the capture's first eighth of rows.
  */
-async function chooseAutomatically(capture: PanelCapture, tensors: CaptureTensors, findings: string[], hostAvailable: boolean): Promise<BackendDecision> {
-  const elements = tensors.input.data.length;
+async function chooseAutomatically(capture: PanelCapture, elements: number, findings: string[], hostAvailable: boolean): Promise<BackendDecision> {
   const probe = await gpuProbe;
   const gpu = hardwareGpu(probe);
   let calibration: Calibration | undefined;
   if (gpu && elements >= SMALL_CAPTURE_ELEMENTS) {
     const sliceElements = Math.max(SMALL_CAPTURE_ELEMENTS, Math.ceil(elements / 8));
     try {
-      const slice = limitElements(tensors, sliceElements).tensors;
+      // Only the slice's rows come from the host: the whole capture only if the GPU wins.
+      const slice = (await timed('tensors', () => tensorsOf(capture, sliceElements))).tensors;
       calibration = { fraction: slice.input.data.length / elements };
-      const time = async (run: () => Promise<CaptureAnalysis>): Promise<number | undefined> => {
+      const time = async (run: () => Promise<ShownAnalysis>): Promise<number | undefined> => {
         const start = performance.now();
         try {
           const analysis = await run();
@@ -144,7 +183,7 @@ async function chooseAutomatically(capture: PanelCapture, tensors: CaptureTensor
       };
       calibration.gpu = await time(() => analyseCapture(capture.record, slice, gpu, findings));
       calibration.cpu = await time(async () => (hostAvailable
-        ? (await analyseOnHost(capture, slice, findings, slice.input.data.length)).analysis
+        ? (await analyseOnHost(capture, findings, slice.input.data.length)).analysis
         : analyseCapture(capture.record, slice, 'js', findings)));
     } catch {
       calibration = undefined; // one row alone is past the slice: no calibration, the CPU path
@@ -153,16 +192,9 @@ async function chooseAutomatically(capture: PanelCapture, tensors: CaptureTensor
   return decideBackend({ elements, hostAvailable, probe, calibration });
 }
 
-async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<{ analysis: CaptureAnalysis; note: string | undefined; reason: string | undefined }> {
+async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<{ analysis: ShownAnalysis; note: string | undefined; reason: string | undefined }> {
   const key = analysisKey(capture, call, maxElements);
   if (lastAnalysis?.key === key) return lastAnalysis;
-  const decoded = decodeCaptureTensors(capture.record, (file) => {
-    const role = TENSOR_ROLES.find((name) => capture.record.tensors[name]?.file === file);
-    const bytes = role ? capture.files?.[role] : undefined;
-    if (!bytes) throw new Error(`the host sent no bytes for ${file}`);
-    return bytes;
-  });
-  const limited = limitElements(decoded, maxElements);
   const findings = call?.findings ?? [];
   const hostAvailable = current?.hostCompute === true;
   let path = state.backend;
@@ -172,29 +204,42 @@ async function analyse(capture: PanelCapture, call: PanelLossCall | undefined, m
     fallbackNote = 'The extension host does not compute here; computed with the automatic choice instead.';
     path = 'auto';
   }
-  if (path === 'auto') ({ path, reason } = await timed('choose', () => chooseAutomatically(capture, limited.tensors, findings, hostAvailable)));
-  let analysis: CaptureAnalysis;
+  if (path === 'auto') ({ path, reason } = await timed('choose', () => chooseAutomatically(capture, limitedInputElements(capture, maxElements), findings, hostAvailable)));
+  let analysis: ShownAnalysis;
+  let sampledNote: string | undefined;
   if (path === 'host') {
-    analysis = (await timed('host', () => analyseOnHost(capture, limited.tensors, findings))).analysis;
+    // The host computes on the bytes it holds: none cross to this webview.
+    ({ analysis, note: sampledNote } = await timed('host', () => analyseOnHost(capture, findings)));
   } else {
+    const limited = await timed('tensors', () => tensorsOf(capture, maxElements));
+    sampledNote = limited.note;
     try {
       const chosen = path;
-      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings));
+      analysis = await timed('webview', () => analyseCapture(capture.record, limited.tensors, chosen, findings, pairingOf(capture)));
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       // The chosen backend cannot run in this webview: say so and let the engine pick.
       fallbackNote = `${error.message}; computed with the automatic choice instead.`;
-      analysis = await analyseCapture(capture.record, limited.tensors, 'auto', findings);
+      analysis = await analyseCapture(capture.record, limited.tensors, 'auto', findings, pairingOf(capture));
     }
   }
-  lastAnalysis = { key, analysis, note: [limited.note, fallbackNote].filter(Boolean).join(' ') || undefined, reason };
+  lastAnalysis = { key, analysis, note: [sampledNote, fallbackNote].filter(Boolean).join(' ') || undefined, reason };
   return lastAnalysis;
+}
+
+/** The capture of the same call that the diagnostics go by (the newest, the later one on a tie), when it is not this one. */
+function newerCaptureOf(capture: PanelCapture, captures: PanelCapture[]): string | undefined {
+  if (capture.callId === undefined) return undefined;
+  let latest = capture;
+  for (const other of captures) if (other.callId === capture.callId && latest.record.createdAt <= other.record.createdAt) latest = other;
+  return latest === capture ? undefined : latest.record.id;
 }
 
 async function runOnBestBackend(capture: PanelCapture, call: PanelLossCall | undefined, maxElements: number): Promise<HTMLElement> {
   const { analysis, note, reason } = await analyse(capture, call, maxElements);
   return renderAnalysis(capture.record, analysis, {
     call,
+    newerCapture: newerCaptureOf(capture, current?.captures ?? []),
     sampledNote: note,
     backendReason: reason,
     stale: capture.stale,
@@ -268,6 +313,8 @@ window.addEventListener('message', (event: MessageEvent) => {
   switch (message.type) {
     case 'show':
       current = message;
+      // Tensors of a capture the notebook no longer holds are let go.
+      if (heldTensors && !message.captures.some((capture) => capture.record.id === heldTensors?.captureId)) heldTensors = undefined;
       void render();
       break;
     case 'focus':
@@ -276,6 +323,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       void render();
       break;
     case 'analysis':
+    case 'tensors':
       hostReplies.get(message.requestId)?.(message);
       hostReplies.delete(message.requestId);
       break;

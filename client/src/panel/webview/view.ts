@@ -7,6 +7,7 @@ import type * as ChartJs from 'chart.js' with { 'resolution-mode': 'import' };
 import type { RuntimeCheck } from '../../../../server/src/losses/api';
 import type { CaptureRecord } from '../../capture/record';
 import type { PanelLossCall } from '../messages';
+import type { CaptureJudgement } from '../../../../server/src/captures/verdict';
 import { analysisHistograms, type CaptureAnalysis, type ClassRow, type TensorStats } from './compute';
 
 // chart.js is an ES module and this project type-checks as CommonJS: the types come through an import
@@ -66,11 +67,16 @@ export interface RenderContext {
   sampledNote?: string;
   /** Why the automatic choice computed where it did (choose-backend.ts). */
   backendReason?: string;
+  /** A newer capture of the same call, whose verdicts the editor's diagnostics show. */
+  newerCapture?: string;
   /** The code the capture came from changed since it was taken. */
   stale?: boolean;
 }
 
-export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis, context: RenderContext): HTMLElement {
+/** What the view shows: an analysis without its request (the extension host's analyses leave the tensors there). */
+export type ShownAnalysis = Omit<CaptureAnalysis, 'request'>;
+
+export function renderAnalysis(record: CaptureRecord, analysis: ShownAnalysis, context: RenderContext): HTMLElement {
   const section = element('section', { class: 'capture', 'data-capture-id': record.id });
   section.append(
     element('header', {},
@@ -91,8 +97,9 @@ export function renderAnalysis(record: CaptureRecord, analysis: CaptureAnalysis,
   ].filter((note): note is string => Boolean(note));
   for (const note of notes) section.append(element('p', { class: 'notice', 'data-testid': 'sampled-note' }, note));
 
-  section.append(renderValues(analysis));
-  section.append(renderChecks(analysis.checks, context));
+  section.append(renderValues(record, analysis));
+  if (analysis.judgement) section.append(renderVerdicts(analysis.judgement, context));
+  section.append(element('h3', {}, 'Run-time checks'), renderChecks(analysis.checks, context));
   section.append(element('h3', {}, 'Tensors'), renderStats(analysis.stats));
   if (analysis.classes.length > 0) section.append(element('h3', {}, analysis.loss.startsWith('binary') ? 'Per output' : 'Per class'), renderClasses(analysis));
   section.append(element('h3', {}, 'Plots'), renderCharts(analysis));
@@ -107,9 +114,9 @@ function describeSource(record: CaptureRecord, call?: PanelLossCall): string {
   return parts.join(' · ');
 }
 
-function renderValues(analysis: CaptureAnalysis): HTMLElement {
+function renderValues(record: CaptureRecord, analysis: ShownAnalysis): HTMLElement {
   const table = element('table', { class: 'values' });
-  const reduction = analysis.request.reduction ?? 'mean';
+  const reduction = record.options.reduction ?? 'mean';
   const configured = analysis.result
     ? element('td', { 'data-testid': 'loss-value' }, analysis.result.value === null ? `per element (${analysis.result.shape.join('×')})` : formatNumber(analysis.result.value))
     : element('td', { class: 'error', 'data-testid': 'loss-error' }, `PyTorch raises: ${analysis.error ?? 'error'}`);
@@ -130,6 +137,33 @@ function renderValues(analysis: CaptureAnalysis): HTMLElement {
   return table;
 }
 
+const VERDICT_LABELS: Record<string, string> = { confirmed: 'confirmed', refuted: 'refuted', inconclusive: 'inconclusive', stale: 'stale' };
+
+/**
+ * Each finding at the call with the capture's verdict on it, and the run-time checks that are findings of their own:
+ * the decision and the words are `judgeCapture`'s, the ones the diagnostics show.
+ */
+function renderVerdicts(judgement: CaptureJudgement, context: RenderContext): HTMLElement {
+  const list = element('ul', { class: 'verdicts', 'data-testid': 'verdicts' });
+  for (const { rule, confirmation } of judgement.verdicts) {
+    list.append(element('li', { class: `verdict ${confirmation.verdict}`, 'data-rule': rule, 'data-verdict': confirmation.verdict },
+      element('code', {}, rule), ' ', element('span', { class: 'verdict-label' }, VERDICT_LABELS[confirmation.verdict] ?? confirmation.verdict), ': ',
+      element('span', { class: 'verdict-message' }, confirmation.message)));
+  }
+  for (const check of judgement.runtimeFindings) {
+    list.append(element('li', { class: `verdict capture ${check.severity}`, 'data-rule': check.rule, 'data-verdict': 'capture' },
+      element('code', {}, check.rule), ' ', element('span', { class: 'verdict-label' }, `found on the captured tensors (${check.severity})`), ': ',
+      element('span', { class: 'verdict-message' }, check.message)));
+  }
+  if (list.childElementCount === 0) list.append(element('li', { class: 'ok' }, 'No finding at this call, and none on its captured tensors.'));
+  const section = element('div', { class: 'findings' }, element('h3', {}, 'Findings at this call'));
+  if (context.newerCapture) {
+    section.append(element('p', { class: 'notice', 'data-testid': 'newer-capture' }, `The editor's diagnostics go by the newer capture ${context.newerCapture} of this call.`));
+  }
+  section.append(list);
+  return section;
+}
+
 function renderChecks(checks: RuntimeCheck[], context: RenderContext): HTMLElement {
   const list = element('ul', { class: 'checks', 'data-testid': 'checks' });
   if (checks.length === 0) list.append(element('li', { class: 'ok' }, 'No run-time check fired.'));
@@ -148,7 +182,7 @@ function renderChecks(checks: RuntimeCheck[], context: RenderContext): HTMLEleme
   return list;
 }
 
-function renderStats(stats: CaptureAnalysis['stats']): HTMLElement {
+function renderStats(stats: ShownAnalysis['stats']): HTMLElement {
   const table = element('table', { class: 'stats', 'data-testid': 'tensor-stats' },
     element('tr', {}, ...['tensor', 'dtype', 'shape', 'min', 'max', 'mean', 'NaN/Inf', 'unique values'].map((title) => element('th', {}, title))));
   for (const [role, entry] of Object.entries(stats) as [string, TensorStats][]) {
@@ -163,7 +197,7 @@ function renderStats(stats: CaptureAnalysis['stats']): HTMLElement {
   return table;
 }
 
-function renderClasses(analysis: CaptureAnalysis): HTMLElement {
+function renderClasses(analysis: ShownAnalysis): HTMLElement {
   const binary = analysis.loss.startsWith('binary');
   const titles = binary
     ? ['output', 'positives', 'negatives', 'positive share', 'mean loss', 'mean p(true label)']
@@ -188,7 +222,7 @@ function barChart(testId: string, title: string, labels: string[], counts: numbe
   return figure;
 }
 
-function renderCharts(analysis: CaptureAnalysis): HTMLElement {
+function renderCharts(analysis: ShownAnalysis): HTMLElement {
   const container = element('div', { class: 'charts' });
   const { loss: losses, probability: probabilities } = analysis.histograms ?? analysisHistograms(analysis);
   container.append(barChart('chart-loss', 'Per-element loss', losses.edges.slice(0, -1).map((edge) => formatNumber(edge)), losses.counts));

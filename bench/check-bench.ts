@@ -13,75 +13,26 @@ import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
 import { createAnalyzer } from '../server/src/analysis/index';
 import { loadPythonParser } from '../server/src/parse/parser';
 import type { ProgramSource } from '../server/src/analysis/types';
+import { TORCH_IMPORTS, TrainingBlock, trainingBlock, trainingFile } from '../test/synthetic-training';
 
 const WARM_UP_RUNS = 5;
 
 /**
- * One block of plausible training code (model, data, loss, loop, evaluation): correct and misused losses mixed,
- * with names suffixed by the block number so that blocks are distinct code, not one text repeated.
+ * Blocks of plausible training code (model, data, loss, loop, evaluation, multi-label step): correct and misused
+ * losses mixed, one block in four with a softmax before the cross-entropy.
  */
-function trainingBlock(i: number): string {
-  const classes = 3 + (i % 17);
-  return `
-class Classifier${i}(nn.Module):
-    def __init__(self, in_features=${64 + i % 64}, hidden=${128 + (i % 5) * 32}, num_classes=${classes}):
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(0.1))
-        self.head = nn.Linear(hidden, num_classes)
-
-    def forward(self, x):
-        features = self.body(x)
-        return self.head(features)
-
-
-def make_loader${i}(batch_size=${32 * (1 + (i % 4))}):
-    inputs = torch.randn(512, ${64 + i % 64})
-    labels = torch.randint(0, ${classes}, (512,))
-    dataset = torch.utils.data.TensorDataset(inputs, labels)
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True)
-
-
-def train_epoch${i}(model, loader, optimizer):
-    criterion = nn.CrossEntropyLoss(label_smoothing=${(i % 3) / 10})
-    model.train()
-    total = 0.0
-    for inputs, labels in loader:
-        logits = model(inputs)
-        ${i % 4 === 0 ? 'probs = F.softmax(logits, dim=1)\n        loss = criterion(probs, labels)' : 'loss = criterion(logits, labels)'}
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-    return total / max(len(loader), 1)
-
-
-@torch.no_grad()
-def evaluate${i}(model, loader):
-    model.eval()
-    correct, seen = 0, 0
-    for inputs, labels in loader:
-        probabilities = torch.softmax(model(inputs), dim=-1)
-        correct += (probabilities.argmax(dim=-1) == labels).sum().item()
-        seen += labels.numel()
-    return correct / max(seen, 1)
-
-
-def multilabel_step${i}(head, features, tags):
-    ${i % 5 === 0 ? 'scores = torch.sigmoid(head(features))\n    return nn.BCELoss()(scores, tags.float())' : 'return F.binary_cross_entropy_with_logits(head(features), tags.float())'}
-`;
+function blockAt(i: number): TrainingBlock {
+  return { id: String(i), variant: i, softmaxBeforeLoss: i % 4 === 0, loader: true, evaluation: true, multilabel: i % 5 === 0 ? 'sigmoid-then-bce' : 'logits' };
 }
 
-const HEADER = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n';
-
+/** Exactly `lines` lines (the last block cut where the count ends). */
 function generateFile(lines: number): string {
-  let text = HEADER;
-  for (let i = 0; text.split('\n').length < lines; i++) text += trainingBlock(i);
-  return text.split('\n').slice(0, lines).join('\n') + '\n';
+  return trainingFile(lines, blockAt).split('\n').slice(0, lines).join('\n') + '\n';
 }
 
 function generateNotebookCells(cells: number): string[] {
-  const blocks = Array.from({ length: cells - 1 }, (_, i) => trainingBlock(i).trim());
-  return [HEADER, ...blocks];
+  const blocks = Array.from({ length: cells - 1 }, (_, i) => trainingBlock(blockAt(i)).trim());
+  return [TORCH_IMPORTS, ...blocks];
 }
 
 function median(values: number[]): number {

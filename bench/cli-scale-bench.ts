@@ -17,6 +17,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeTree, removeTree } from '../test/cli/cli-harness';
+import { trainingFile, trainingProject } from '../test/synthetic-training';
 
 const repoRoot = path.resolve(__dirname, '..');
 const thisCli = path.join(repoRoot, 'bin', 'loss-lens.js');
@@ -26,60 +28,9 @@ function flag(name: string, fallback: number): number {
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
-/** Plausible training code, distinct per block; one block in four puts a softmax before the cross-entropy. */
-function trainingBlock(file: number, block: number): string {
-  const id = `${file}_${block}`;
-  const classes = 3 + ((file + block) % 17);
-  return `
-class Classifier${id}(nn.Module):
-    def __init__(self, in_features=${64 + (block % 64)}, hidden=${128 + (file % 5) * 32}, num_classes=${classes}):
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(0.1))
-        self.head = nn.Linear(hidden, num_classes)
-
-    def forward(self, x):
-        return self.head(self.body(x))
-
-
-def train_epoch${id}(model, loader, optimizer):
-    criterion = nn.CrossEntropyLoss(label_smoothing=${(block % 3) / 10})
-    model.train()
-    total = 0.0
-    for inputs, labels in loader:
-        logits = model(inputs)
-        ${(file + block) % 4 === 0 ? 'probs = F.softmax(logits, dim=1)\n        loss = criterion(probs, labels)' : 'loss = criterion(logits, labels)'}
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-    return total / max(len(loader), 1)
-
-
-@torch.no_grad()
-def evaluate${id}(model, loader):
-    model.eval()
-    correct, seen = 0, 0
-    for inputs, labels in loader:
-        probabilities = torch.softmax(model(inputs), dim=-1)
-        correct += (probabilities.argmax(dim=-1) == labels).sum().item()
-        seen += labels.numel()
-    return correct / max(seen, 1)
-`;
-}
-
+/** Plausible training code, distinct per file and block; one block in four puts a softmax before the cross-entropy. */
 function generateFile(file: number, lines: number): string {
-  let text = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n';
-  for (let block = 0; text.split('\n').length < lines; block++) text += trainingBlock(file, block);
-  return text;
-}
-
-/** 1,200 files in 60 folders of 20, the layout of a mid-sized repository. */
-function generateTree(root: string, files: number, lines: number): void {
-  for (let file = 0; file < files; file++) {
-    const folder = path.join(root, `pkg${String(Math.floor(file / 20)).padStart(2, '0')}`);
-    fs.mkdirSync(folder, { recursive: true });
-    fs.writeFileSync(path.join(folder, `module_${String(file % 20).padStart(2, '0')}.py`), generateFile(file, lines));
-  }
+  return trainingFile(lines, (block) => ({ id: `${file}_${block}`, variant: file + block, softmaxBeforeLoss: (file + block) % 4 === 0, evaluation: true }));
 }
 
 interface Run {
@@ -128,12 +79,9 @@ function main(): void {
   const small = flag('--small', 100);
   const lines = flag('--lines', 600);
   const cores = os.availableParallelism();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-scale-'));
+  const large = makeTree(trainingProject(files, (file) => generateFile(file, lines)));
+  const smallRoot = makeTree(trainingProject(small, (file) => generateFile(file, lines)));
   try {
-    const large = path.join(root, 'large');
-    const smallRoot = path.join(root, 'small');
-    generateTree(large, files, lines);
-    generateTree(smallRoot, small, lines);
     console.log(`loss-lens check at scale: ${files} files of ~${lines} lines (and ${small} of them), ${cores} available cores, load ${os.loadavg()[0].toFixed(2)}`);
 
     const one = check(large, ['--jobs', '1']);
@@ -163,7 +111,8 @@ function main(): void {
     }
     console.log(`load average after: ${os.loadavg()[0].toFixed(2)}`);
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    removeTree(large);
+    removeTree(smallRoot);
   }
 }
 

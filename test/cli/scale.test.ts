@@ -9,6 +9,7 @@ import { formatText } from '../../server/src/cli/format-text';
 import { progressText, ProgressLine } from '../../server/src/cli/progress';
 import { emptyReport } from '../../server/src/cli/report';
 import { CLEAN_TRAINING, ensureBuilt, makeTree, notebookJson, removeTree, repoRoot, runCli, runJson, SOFTMAX_BEFORE_CE } from './cli-harness';
+import { TORCH_IMPORTS, trainingBlock, trainingProject } from '../synthetic-training';
 
 /** The command line on many files: --jobs, honest summaries, notes in SARIF, GitHub annotations, the progress line. */
 
@@ -111,40 +112,18 @@ describe('loss-lens check --jobs', () => {
 });
 
 describe('memory', () => {
-  it('checks 260 files of ~570 lines in a 128 MB heap: a worker keeps no trees of the files before (a cache of 512 ran out at ~200)', () => {
-    const block = (id: string) => `
-class Classifier${id}(nn.Module):
-    def __init__(self, in_features=64, hidden=128, num_classes=10):
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(0.1))
-        self.head = nn.Linear(hidden, num_classes)
-
-    def forward(self, x):
-        return self.head(self.body(x))
-
-
-def train_epoch${id}(model, loader, optimizer):
-    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
-    for inputs, labels in loader:
-        logits = model(inputs)
-        probs = F.softmax(logits, dim=1)
-        loss = criterion(probs, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-`;
-    const files: Record<string, string> = {};
-    for (let file = 0; file < 260; file++) {
-      const blocks = Array.from({ length: 26 }, (_, index) => block(`${file}_${index}`)).join('');
-      files[`pkg${Math.floor(file / 20)}/m${file % 20}.py`] = `import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n${blocks}`;
-    }
+  it('checks 260 files of ~550 lines in a 128 MB heap: a worker keeps no trees of the files before (a cache of 512 ran out at ~200)', () => {
+    const blocks = 22;
+    const files = trainingProject(260, (file) =>
+      TORCH_IMPORTS + Array.from({ length: blocks }, (_, block) => trainingBlock({ id: `${file}_${block}`, variant: block, softmaxBeforeLoss: true })).join(''),
+    );
     const root = makeTree(files);
     try {
       const run = runCli(['check', '--format', 'json', '--jobs', '1', '.'], { cwd: root, env: { NODE_OPTIONS: '--max-old-space-size=128' }, timeoutMs: 180_000 });
       const report = JSON.parse(run.stdout);
       assert.deepEqual(report.errors, []);
       assert.equal(report.checked, 260);
-      assert.equal(report.diagnostics.length, 260 * 26);
+      assert.equal(report.diagnostics.length, 260 * blocks);
       assert.equal(run.status, 1);
     } finally {
       removeTree(root);

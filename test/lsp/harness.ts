@@ -63,7 +63,10 @@ export class LspTestClient {
   private constructor(readonly child: ChildProcessWithoutNullStreams, settings: unknown) {
     this.settings = settings;
     this.connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-    child.stderr.on('data', (chunk: Buffer) => this.logs.push(`stderr: ${chunk.toString()}`));
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.logs.push(`stderr: ${chunk.toString()}`);
+      this.notify();
+    });
     child.on('exit', () => {
       this.exited = true;
       this.notify();
@@ -76,7 +79,10 @@ export class LspTestClient {
       this.statuses.push(params);
       this.notify();
     });
-    this.connection.onNotification('window/logMessage', (params: { message: string }) => this.logs.push(params.message));
+    this.connection.onNotification('window/logMessage', (params: { message: string }) => {
+      this.logs.push(params.message);
+      this.notify();
+    });
     this.connection.onRequest('workspace/configuration', (params: ConfigurationParams) => {
       this.configurationRequests++;
       return params.items.map((item) => (item.section === 'lossLens' ? this.settings : null));
@@ -115,15 +121,24 @@ export class LspTestClient {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  /** Resolves once `condition` holds (checked after every message from the server). */
-  waitFor<T>(describe: string, condition: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  /**
+   * Resolves once `condition` holds (checked after every message from the server). Fails once the server has sent
+   * nothing for `quietMs` while the condition still fails: a loaded machine makes a busy server slower, never silent
+   * for long (it reports each analysis it starts and ends), so the bound only catches a server that stopped working.
+   */
+  waitFor<T>(describe: string, condition: () => T | undefined | false, quietMs = 10_000): Promise<T> {
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const check = () => {
         if (this.exited) return finish(() => reject(new Error(`server exited while waiting for ${describe}\n${this.logs.join('\n')}`)));
         const value = condition();
-        if (value !== undefined && value !== false) finish(() => resolve(value));
+        if (value !== undefined && value !== false) return finish(() => resolve(value));
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => finish(() => reject(new Error(`the server sent nothing for ${quietMs} ms while waiting for ${describe}\n${this.logs.join('\n')}`))),
+          quietMs,
+        );
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${describe}\n${this.logs.join('\n')}`))), timeoutMs);
       const finish = (settle: () => void) => {
         clearTimeout(timer);
         this.waiters.delete(check);
@@ -135,11 +150,11 @@ export class LspTestClient {
   }
 
   /** Waits for the `ready` status of a target at (at least) the given version, arriving after status number `after`. */
-  waitForReady(uri: string, version: number, after = 0, timeoutMs = 10_000): Promise<StatusParams> {
+  waitForReady(uri: string, version: number, after = 0, quietMs = 10_000): Promise<StatusParams> {
     return this.waitFor(
       `analysis of ${uri} v${version}`,
       () => this.statuses.slice(after).find((status) => status.uri === uri && status.state !== 'analysing' && (status.version ?? -1) >= version),
-      timeoutMs,
+      quietMs,
     );
   }
 

@@ -18,7 +18,10 @@ import {
   MODULE_BASE_CLASSES,
   MODULE_SELF_METHODS,
   modelledNamesUnder,
+  moduleDictLookup,
+  namedLayerPairsOf,
   orderedLayersOf,
+  setModuleDictEntry,
   tensorAttribute,
   type LibraryContext,
 } from './library/index';
@@ -398,7 +401,7 @@ export class Evaluator implements LibraryContext {
     }
     const left = child(node, 'left');
     const body = child(node, 'body');
-    const unrolled = node.type === 'for_statement' ? orderedLayersOf(iterated) : undefined;
+    const unrolled = node.type === 'for_statement' ? (orderedLayersOf(iterated) ?? namedLayerPairsOf(iterated)) : undefined;
     if (unrolled) return this.execUnrolledLoop(node, env, left, body, unrolled);
     this.loopDepth++;
     const snapshot = this.recordsSnapshot();
@@ -846,11 +849,11 @@ export class Evaluator implements LibraryContext {
         return;
       }
       case 'subscript': {
-        // `outputs["probs"] = ...` on a dict literal.
+        // `outputs["probs"] = ...` on a dict literal, `outputs[name] = ...` in a loop over known keys; `self.heads["k"] = layer`.
         const container = this.evalExpr(child(target, 'value')!, env);
-        const keys = target.children.filter((c) => c.field === 'subscript');
-        const key = keys.length === 1 ? stringLiteral(keys[0]) : undefined;
+        const key = this.subscriptKey(target, env);
         if (container.kind === 'dict' && key !== undefined) container.entries.set(key, value);
+        if (container.kind === 'layer') setModuleDictEntry(container, key, value, target);
         return;
       }
       default:
@@ -1051,16 +1054,25 @@ export class Evaluator implements LibraryContext {
     return { kind: 'dict', entries };
   }
 
+  /**
+   * Evaluates a subscript's indices (slices aside); its key when it is one string: a literal, or a name bound to a
+   * known string (`outputs[name]` in a loop over a `ModuleDict`'s items).
+   */
+  private subscriptKey(subscript: PyNode, env: Env): string | undefined {
+    const indices = subscript.children.filter((c) => c.field === 'subscript');
+    const values = indices.map((index) => (index.type === 'slice' ? UNKNOWN : this.evalExpr(index, env)));
+    if (indices.length !== 1) return undefined;
+    return stringLiteral(indices[0]) ?? (values[0].kind === 'string' ? values[0].value : undefined);
+  }
+
   private evalSubscript(node: PyNode, env: Env): Value {
     const valueNode = child(node, 'value');
     if (!valueNode) return UNKNOWN;
     const value = this.evalExpr(valueNode, env);
     const subscripts = node.children.filter((c) => c.field === 'subscript');
-    for (const s of subscripts) if (s.type !== 'slice') this.evalExpr(s, env);
-    if (value.kind === 'dict') {
-      const key = subscripts.length === 1 ? stringLiteral(subscripts[0]) : undefined;
-      return (key !== undefined && value.entries.get(key)) || UNKNOWN;
-    }
+    const key = this.subscriptKey(node, env);
+    if (value.kind === 'dict') return (key !== undefined && value.entries.get(key)) || UNKNOWN;
+    if (value.kind === 'layer') return (key !== undefined && moduleDictLookup(value, key)) || UNKNOWN;
     if (value.kind === 'tuple' || value.kind === 'list') {
       const [index] = subscripts;
       if (subscripts.length === 1 && index.type === 'integer') return value.items.at(Number(textOf(index))) ?? UNKNOWN;

@@ -54,7 +54,7 @@ const tf = (name: string, normalization: LossSpec['normalization'], target: Loss
 /**
  * TensorFlow 1's `tf.losses` (`tf.compat.v1.losses`, normalised to `tensorflow.losses`): labels first, then logits,
  * both also by keyword (`softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, ...)`). In
- * TensorFlow 2 `tf.losses` is Keras's, which has none of these names.
+ * TensorFlow 2 `tf.losses` is Keras's, which has none of these names (its Keras names: `kerasUnderTensorFlow2`).
  */
 const tf1 = (name: string, normalization: LossSpec['normalization'], target: LossSpec['target'], labels: string): LossSpec => ({
   canonical: `tf:${name}`,
@@ -161,6 +161,27 @@ const PATH_ALIASES: [string, string][] = [
 
 const ALIAS_ROOTS = new Set(PATH_ALIASES.map(([prefix]) => prefix.split('.')[0]));
 
+/**
+ * TensorFlow 2's `tf.losses` and `tf.metrics` are `tf.keras.losses` and `tf.keras.metrics`, while TensorFlow 1's
+ * (`tf.compat.v1.losses`, normalised to `tensorflow.losses` above) hold other functions (`softmax_cross_entropy`,
+ * `sparse_softmax_cross_entropy`, ...). No Keras loss name (`CategoricalCrossentropy`, `categorical_crossentropy`, ...)
+ * is one of TF1's, so exactly the Keras names the tables know are read as Keras's under these two modules.
+ */
+const TF2_KERAS_MODULES: ReadonlyMap<string, { keras: string; names: ReadonlySet<string> }> = new Map(
+  ['losses', 'metrics'].map((module) => {
+    const keras = `keras.${module}.`;
+    const names = [...LOSS_CLASSES.keys(), ...LOSS_FUNCTIONS.keys()].filter((path) => path.startsWith(keras)).map((path) => path.slice(keras.length));
+    return [`tensorflow.${module}.`, { keras, names: new Set(names) }];
+  }),
+);
+
+/** `tensorflow.losses.CategoricalCrossentropy` → `keras.losses.CategoricalCrossentropy`; TF1's names unchanged. */
+function kerasUnderTensorFlow2(path: string): string {
+  const second = path.indexOf('.', 'tensorflow.'.length);
+  const module = second < 0 ? undefined : TF2_KERAS_MODULES.get(path.slice(0, second + 1));
+  return module?.names.has(path.slice(second + 1)) ? module.keras + path.slice(second + 1) : path;
+}
+
 const normalized = new Map<string, string>();
 
 export function normalizePath(path: string): string {
@@ -175,6 +196,7 @@ export function normalizePath(path: string): string {
       break;
     }
   }
+  if (result.startsWith('tensorflow.')) result = kerasUnderTensorFlow2(result);
   // Paths come from source text: bound the cache so a huge generated file cannot grow it without limit.
   if (normalized.size < 10_000) normalized.set(path, result);
   return result;

@@ -122,6 +122,8 @@ export interface LayerValue {
   keras?: KerasModelState;
   /** `nn.Sequential`/Keras `Sequential`: the layers, in order (mutable for `model.add`). */
   layers?: LayerValue[];
+  /** `nn.ModuleDict`: its layers by key, while every key is known (dropped by an `update` or a key not written out). */
+  named?: Map<string, LayerValue>;
 }
 
 export interface KerasModelState {

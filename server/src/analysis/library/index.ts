@@ -162,7 +162,7 @@ export const CONVENTIONAL_ALIASES: Readonly<Record<string, string>> = {
 export { applyLayer, LAYER_ACTIVATIONS } from './layers';
 export { callTensorMethod, tensorAttribute } from './tensor-methods';
 export { isKerasModelClass, KERAS_MODEL_METHODS } from './keras';
-export { MODULE_SELF_METHODS, orderedLayersOf } from './torch-nn';
+export { moduleDictLookup, MODULE_SELF_METHODS, namedLayerPairsOf, orderedLayersOf, setModuleDictEntry } from './torch-nn';
 export { iterationElement } from './data';
 export { builtinCall } from './stdlib';
 export { disablesGradient, methodRunsWithoutGradient } from './gradient-flow';

@@ -8,7 +8,8 @@ import { ARGMAX, clampFunction, EXP, LOG, REDUCTION, ROUND, sigmoidFunction, sof
 
 /**
  * TensorFlow functions (`tf.nn`, `tf.math`, TF1's `tf.layers`; `tf.compat.v1` is normalised to `tensorflow` by
- * `loss-catalog.ts`). `tf.keras` is Keras (`keras.ts`); the `tf.nn` and TF1 `tf.losses` losses are in `loss-catalog.ts`.
+ * `loss-catalog.ts`). `tf.keras` is Keras (`keras.ts`), and so are TF2's `tf.losses`/`tf.metrics` Keras names; the `tf.nn` and TF1 `tf.losses`
+ * losses are in `loss-catalog.ts`.
  */
 
 /**

@@ -63,8 +63,45 @@ const MODULE_CONTAINER: CallModel = (_ctx, args, node, path) => {
   if (!values) return sequential(path, node, [unknownLayer(node)]);
   // Named layers may be used by name elsewhere (`self.heads["act"]`): only list elements get a removal.
   const nodes = value?.kind === 'dict' ? new Array<PyNode | undefined>(values.length).fill(undefined) : literalElements(first.node, values.length);
-  return sequential(path, node, values.map((item, i) => element(item, nodes[i], node)));
+  const container = sequential(path, node, values.map((item, i) => element(item, nodes[i], node)));
+  if (value?.kind === 'dict') container.named = new Map([...value.entries.keys()].map((key, i) => [key, container.layers![i]]));
+  return container;
 };
+
+/** `self.heads["main"]`: the layer a `nn.ModuleDict` holds under a known key; undefined when not known. */
+export function moduleDictLookup(container: LayerValue, key: string): LayerValue | undefined {
+  return container.named?.get(key);
+}
+
+/**
+ * `self.heads["main"] = layer`: the `nn.ModuleDict` holds `layer` under that key, in the key's place (a new key comes
+ * last, as in Python's dict); a value that is not a layer, or a key not written out, makes the dict's contents unknown.
+ */
+export function setModuleDictEntry(container: LayerValue, key: string | undefined, value: Value, node: PyNode): void {
+  if (container.path !== 'torch.nn.ModuleDict' || !container.layers) return;
+  const previous = key === undefined ? undefined : container.named?.get(key);
+  const layer = value.kind === 'layer' ? value : unknownLayer(node);
+  if (previous) container.layers[container.layers.indexOf(previous)] = layer;
+  else container.layers.push(layer);
+  if (key === undefined || value.kind !== 'layer') delete container.named;
+  else container.named?.set(key, layer);
+}
+
+/**
+ * `for name, head in self.heads.items()`: the `(key, layer)` pairs of a `nn.ModuleDict` whose keys are all known, as
+ * a list the loop unrolls (`namedLayerPairsOf`); undefined otherwise.
+ */
+function moduleDictItems(container: LayerValue, node: PyNode): Value | undefined {
+  if (!container.named || container.named.size !== container.layers?.length) return undefined;
+  return { kind: 'list', items: [...container.named].map(([key, layer]): Value => ({ kind: 'tuple', items: [{ kind: 'string', value: key, node }, layer] })) };
+}
+
+/** The `(key, layer)` pairs a `for` loop over `module_dict.items()` visits, in order; undefined for anything else. */
+export function namedLayerPairsOf(value: Value): readonly Value[] | undefined {
+  if (value.kind !== 'list' || value.items.length > MAX_UNROLLED_LAYERS) return undefined;
+  const pairs = value.items.every((item) => item.kind === 'tuple' && item.items.length === 2 && item.items[0].kind === 'string' && item.items[1].kind === 'layer');
+  return pairs ? value.items : undefined;
+}
 
 const ITERATED_IN_ORDER = new Set(['torch.nn.Sequential', 'torch.nn.ModuleList']);
 
@@ -85,12 +122,19 @@ const CHANGED_BY = new Set(['extend', 'insert', 'update']);
 export function containerMethod(ctx: LibraryContext, layer: LayerValue, method: string, args: CallArguments, node: PyNode): Value | undefined {
   if (!layer.layers || !layer.path.startsWith('torch.nn.')) return undefined;
   if (method === 'values' && layer.path === 'torch.nn.ModuleDict') return { ...layer, path: 'torch.nn.ModuleList' };
+  if (method === 'items' && layer.path === 'torch.nn.ModuleDict') return moduleDictItems(layer, node);
   const added = method === 'add_module' || method === 'register_module' ? argument(args, 1, 'module') : method === 'append' ? argument(args, 0, 'module') : undefined;
   if (!added) {
     if (!CHANGED_BY.has(method)) return undefined;
-    // What `extend`, `insert` or `update` do to the order is not followed.
+    // What `extend`, `insert` or `update` do to the order (and to a dict's keys) is not followed.
     layer.layers.push(unknownLayer(node));
+    delete layer.named;
     return UNKNOWN;
+  }
+  if (layer.named && method !== 'append') {
+    const name = argument(args, 0, 'name')?.value;
+    if (name?.kind === 'string' && added.value.kind === 'layer' && !ctx.inLoop() && !layer.named.has(name.value)) layer.named.set(name.value, added.value);
+    else delete layer.named;
   }
   if (added.value.kind !== 'layer' || ctx.inLoop()) layer.layers.push(unknownLayer(node));
   else {

@@ -41,6 +41,22 @@ export function labels(rows: number, classes: number): number[] {
   return Array.from({ length: rows }, (_, row) => (row * 7 + 3) % classes);
 }
 
+/**
+ * The classifier batch the capture tests share: `rows` x `classes` raw logits (from `seed`), their softmax, int64 class indices
+ * (and those indices as numbers), and `asInput` to wrap either score array as the float32 input tensor.
+ */
+export function classifierBatch(rows: number, classes: number, seed = 1) {
+  const rawLogits = logits(rows, classes, seed);
+  const truth = labels(rows, classes);
+  return {
+    rawLogits,
+    probabilities: softmaxRows(rawLogits, classes),
+    truth,
+    target: { dtype: 'int64' as const, shape: [rows], data: BigInt64Array.from(truth, BigInt) },
+    asInput: (data: Float32Array): HostTensor => ({ dtype: 'float32', shape: [rows, classes], data }),
+  };
+}
+
 function base64(tensor: HostTensor): string {
   return Buffer.from(encodeNpy(tensor)).toString('base64');
 }

@@ -3,18 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CliDiagnostic } from '../../server/src/cli/report';
-import { captureOutput, crossEntropy, inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
+import { captureOutput, classifierBatch, crossEntropy, inlineRecord, writeCaptureFolder } from '../captures/captures';
 import { ensureBuilt, makeTree, notebookJson, removeTree, repoRoot, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
 const ROWS = 64;
 const CLASSES = 10;
-const rawLogits = logits(ROWS, CLASSES);
-const probabilities = softmaxRows(rawLogits, CLASSES);
-const truth = labels(ROWS, CLASSES);
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(truth, BigInt) };
-const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const { rawLogits, probabilities, truth, target, asInput } = classifierBatch(ROWS, CLASSES);
 const outOfRange = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(truth, (label, row) => BigInt(row === 5 ? CLASSES + 2 : label)) };
 
 const SETUP = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';

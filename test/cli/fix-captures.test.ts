@@ -6,17 +6,14 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import type { CaptureSource } from '../../server/src/captures/record';
-import { captureOutput, inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
+import { captureOutput, classifierBatch, inlineRecord, writeCaptureFolder } from '../captures/captures';
 import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
 const ROWS = 64;
 const CLASSES = 10;
-const rawLogits = logits(ROWS, CLASSES, 3);
-const probabilities = softmaxRows(rawLogits, CLASSES);
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(labels(ROWS, CLASSES), BigInt) };
-const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const { rawLogits, probabilities, target, asInput } = classifierBatch(ROWS, CLASSES, 3);
 const RULE = 'softmax-before-cross-entropy';
 
 const SETUP = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';

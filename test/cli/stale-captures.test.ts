@@ -9,16 +9,15 @@ import { after, before, describe, it } from 'node:test';
 import type { CliDiagnostic } from '../../server/src/cli/report';
 import { codeHash } from '../../server/src/captures/fingerprint';
 import type { CaptureSource } from '../../server/src/captures/record';
-import { captureOutput, inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
+import { captureOutput, classifierBatch, inlineRecord, writeCaptureFolder } from '../captures/captures';
 import { ensureBuilt, makeTree, notebookJson, removeTree, runCli, runJson } from './cli-harness';
 
 before(ensureBuilt);
 
 const ROWS = 64;
 const CLASSES = 10;
-const probabilities = softmaxRows(logits(ROWS, CLASSES, 5), CLASSES);
-const input = { dtype: 'float32' as const, shape: [ROWS, CLASSES], data: probabilities };
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(labels(ROWS, CLASSES), BigInt) };
+const { probabilities, target, asInput } = classifierBatch(ROWS, CLASSES, 5);
+const input = asInput(probabilities);
 const RULE = 'softmax-before-cross-entropy';
 
 const SETUP = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';

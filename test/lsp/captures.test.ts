@@ -8,15 +8,12 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver-protocol';
 import { CapturesNotification } from '../../server/src/protocol';
-import { inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
+import { classifierBatch, inlineRecord, writeCaptureFolder } from '../captures/captures';
 import { LspTestClient } from './harness';
 
 const ROWS = 32;
 const CLASSES = 10;
-const rawLogits = logits(ROWS, CLASSES, 7);
-const probabilities = softmaxRows(rawLogits, CLASSES);
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(labels(ROWS, CLASSES), BigInt) };
-const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const { rawLogits, probabilities, target, asInput } = classifierBatch(ROWS, CLASSES, 7);
 
 const SETUP = 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\n';
 const STEP = 'probs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n';

@@ -3,15 +3,12 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CodeAction, Diagnostic, DiagnosticSeverity } from 'vscode-languageserver-protocol';
 import { CapturesNotification } from '../../server/src/protocol';
-import { inlineRecord, labels, logits, softmaxRows } from '../captures/captures';
+import { classifierBatch, inlineRecord } from '../captures/captures';
 import { LspTestClient } from './harness';
 
 const ROWS = 32;
 const CLASSES = 10;
-const rawLogits = logits(ROWS, CLASSES, 11);
-const probabilities = softmaxRows(rawLogits, CLASSES);
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(labels(ROWS, CLASSES), BigInt) };
-const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const { rawLogits, probabilities, target, asInput } = classifierBatch(ROWS, CLASSES, 11);
 
 const SETUP = 'import torch.nn as nn\nimport torch.nn.functional as F\ncriterion = nn.CrossEntropyLoss()\n';
 const STEP_A = 'probs_a = F.softmax(model_a(x), dim=1)\nloss_a = criterion(probs_a, y)\n';

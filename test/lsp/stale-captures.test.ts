@@ -9,14 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { Diagnostic, FileChangeType } from 'vscode-languageserver-protocol';
 import { codeHash } from '../../server/src/captures/fingerprint';
 import { CapturesNotification } from '../../server/src/protocol';
-import { inlineRecord, labels, logits, softmaxRows, writeCaptureFolder } from '../captures/captures';
+import { classifierBatch, inlineRecord, writeCaptureFolder } from '../captures/captures';
 import { LspTestClient } from './harness';
 
 const ROWS = 32;
 const CLASSES = 10;
-const probabilities = softmaxRows(logits(ROWS, CLASSES, 11), CLASSES);
-const input = { dtype: 'float32' as const, shape: [ROWS, CLASSES], data: probabilities };
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(labels(ROWS, CLASSES), BigInt) };
+const { probabilities, target, asInput } = classifierBatch(ROWS, CLASSES, 11);
+const input = asInput(probabilities);
 
 const SETUP = 'import torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\ncriterion = nn.CrossEntropyLoss()\n';
 const FORWARD = 'probs = F.softmax(model(x), dim=1)\n';

@@ -14,7 +14,7 @@ import { pairCaptures, panelLossCall } from '../../client/src/panel/match';
 import { currentCode } from '../../server/src/captures/match';
 import type { HostMessage, PanelCapture } from '../../client/src/panel/messages';
 import { withoutTensorBytes } from '../../client/src/panel/transfer';
-import { captureOutput, inlineRecord, labels, logits, softmaxRows } from '../captures/captures';
+import { captureOutput, classifierBatch, inlineRecord } from '../captures/captures';
 import { ensureBuilt, makeTree, notebookJson, removeTree, runJson } from '../cli/cli-harness';
 import { LspTestClient } from '../lsp/harness';
 import { REPOSITORY_ROOT, chromiumAvailable, openPanelPage, standInHost, type PanelPage } from './browser-page';
@@ -24,11 +24,7 @@ const skip = !chromiumAvailable() ? 'no /usr/bin/chromium (apt-get install chrom
 
 const ROWS = 64;
 const CLASSES = 10;
-const rawLogits = logits(ROWS, CLASSES);
-const probabilities = softmaxRows(rawLogits, CLASSES);
-const truth = labels(ROWS, CLASSES);
-const target = { dtype: 'int64' as const, shape: [ROWS], data: BigInt64Array.from(truth, BigInt) };
-const asInput = (data: Float32Array) => ({ dtype: 'float32' as const, shape: [ROWS, CLASSES], data });
+const { rawLogits, probabilities, target, asInput } = classifierBatch(ROWS, CLASSES);
 
 const SETUP = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport loss_lens\n\ncriterion = nn.CrossEntropyLoss()\n';
 const SOFTMAX_STEP = 'probs = F.softmax(model(x), dim=1)\nloss = criterion(probs, y)\n';

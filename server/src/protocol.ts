@@ -78,6 +78,13 @@ export interface LossCallsResult {
   calls: DocumentLossCall[];
   /** True when the analysis ran out of time and `calls` may be partial. */
   truncated: boolean;
+  /**
+   * `codeHash` of each project module the analysis followed from this program, as the server reads it now ('' for
+   * one it cannot read, null for one that holds no code): the module pieces of a capture's fingerprint, so that the
+   * panel judges staleness as the diagnostics do (a softmax removed from `forward` in `model.py` makes a notebook's
+   * capture stale).
+   */
+  moduleHashes: (string | null)[];
 }
 
 /**

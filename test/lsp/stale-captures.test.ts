@@ -95,4 +95,30 @@ describe('LSP: a capture goes stale when a cell above its call changes', () => {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('lists the hashes of a notebook\'s imported project modules with its loss calls, as they are on disk now (the panel\'s staleness)', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-lsp-module-hashes-'));
+    try {
+      const MODEL = 'import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)  # probabilities\n';
+      const modelFile = path.join(root, 'model.py');
+      fs.writeFileSync(modelFile, MODEL);
+      const notebook = pathToFileURL(path.join(root, 'train.ipynb')).href;
+      await client.openNotebook(notebook, [{ kind: 'code', text: 'import torch.nn as nn\nfrom model import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\nloss = criterion(model(x), y)\n' }]);
+      await client.waitForReady(notebook, 1);
+      const before = await client.lossCalls(notebook);
+      assert.equal(before?.calls.length, 1);
+      assert.deepEqual(before?.moduleHashes, [codeHash(MODEL)]);
+
+      const fixed = MODEL.replace('F.softmax(self.fc(x), dim=1)', 'self.fc(x)');
+      fs.writeFileSync(modelFile, fixed);
+      const mark = client.statuses.length;
+      await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(modelFile).href, type: FileChangeType.Changed }] });
+      await client.waitFor('the analysis after model.py changed', () => client.statuses.slice(mark).some((status) => status.uri === notebook && status.state === 'ready'));
+      const after = await client.lossCalls(notebook);
+      assert.deepEqual(after?.moduleHashes, [codeHash(fixed)]);
+      assert.notDeepEqual(after?.moduleHashes, before?.moduleHashes);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

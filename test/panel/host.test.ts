@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { LossCallSite } from '../../server/src/analysis/types';
 import { KernelCaptureError, capturedFolder, kernelCaptureCode, notebookCodeHashes } from '../../client/src/capture/kernel-code';
 import { codeHash } from '../../server/src/captures/fingerprint';
-import { currentCode } from '../../server/src/captures/match';
+import { currentCode, withModuleHashes } from '../../server/src/captures/match';
 import { parseCaptureRecord, type CaptureRecord } from '../../client/src/capture/record';
 import { limitElements, TooLargeError } from '../../client/src/capture/sample';
 import { decodeCaptureTensors } from '../../client/src/capture/tensors';
@@ -154,6 +154,16 @@ describe('pairing captures with calls', () => {
     assert.equal(matchCall(capture, calls, now([cells[0], 'p = model(x)\nloss = criterion(p, y)\n', cells[2], cells[3]]))?.stale, true);
     // A cell below the capture is not code its tensors came from.
     assert.equal(matchCall(capture, calls, now([...cells, 'p = None\n']))?.stale, false);
+  });
+  it('marks a capture stale when a project module its code imported changed, from the hashes the server lists', () => {
+    const cells = ['from model import Net\nmodel = Net()\n', 'loss = criterion(model(x), y)\n', 'print(loss)\n', 'loss_lens.capture(input=model(x), target=y, loss=criterion)\n'];
+    const MODEL = 'class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n';
+    const capture = { record: record('cross_entropy', { via: 'helper', codeHashes: [...cells, MODEL].map((code) => codeHash(code)!) }), cell: 3 };
+    const now = (moduleHashes: (string | null)[]) => withModuleHashes(currentCode(cells.map((text, cell) => ({ cell, text }))), moduleHashes);
+    assert.equal(matchCall(capture, calls, now([codeHash(MODEL)!]))?.stale, false);
+    assert.equal(matchCall(capture, calls, now([codeHash(MODEL.replace('F.softmax(self.fc(x), dim=1)', 'self.fc(x)'))!]))?.stale, true);
+    assert.equal(matchCall(capture, calls, now(['']))?.stale, true, 'a module the server cannot read counts as changed');
+    assert.equal(matchCall(capture, calls, now([null]))?.stale, false, 'a module without code is not counted');
   });
 });
 

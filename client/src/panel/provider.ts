@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type * as HostAnalysisModule from './host-analysis';
 import { panelHtml } from './html';
 import { withKeywordArgument } from './insert';
-import { currentCode } from '../../../server/src/captures/match';
+import { currentCode, withModuleHashes } from '../../../server/src/captures/match';
 import { pairCaptures, panelLossCall } from './match';
 import { parseWebviewMessage, type HostMessage, type PanelCapture, type PanelLossCall, type WebviewMessage } from './messages';
 import { tensorsForWebview, withoutTensorBytes } from './transfer';
@@ -196,14 +196,15 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       await this.post({ type: 'show', notebook: null, calls: [], captures: [], maxElements: maxElements() });
       return;
     }
-    const { calls, notice } = await this.lossCalls(notebook);
+    const { calls, moduleHashes, notice } = await this.lossCalls(notebook);
     const readFolders = this.fullCaptures;
     this.fullCaptures = new Map();
     const saved = await Promise.all(capturesInOutputs(notebook, this.output).map((capture) => withFullTensors(capture, this.output, readFolders, this.fullCaptures)));
-    // The notebook's Python code cells as the editor holds them, as the language server has them.
-    const code = currentCode(notebook.getCells()
+    // The notebook's Python code cells as the editor holds them, as the language server has them, and the project
+    // modules the server followed from them, by their hashes.
+    const code = withModuleHashes(currentCode(notebook.getCells()
       .filter((cell) => cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python')
-      .map((cell) => ({ cell: cell.index, text: cell.document.getText() })));
+      .map((cell) => ({ cell: cell.index, text: cell.document.getText() }))), moduleHashes);
     const kernelCaptures = this.kernelCaptures.filter((entry) => entry.notebookUri === notebook.uri.toString()).map((entry) => entry.capture);
     // Paired as the language server pairs them for the diagnostics, so the panel's verdicts are theirs.
     const captures = pairCaptures([...saved, ...kernelCaptures], calls, code);
@@ -232,14 +233,14 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
     }
   }
 
-  private async lossCalls(notebook: vscode.NotebookDocument): Promise<{ calls: PanelLossCall[]; notice?: string }> {
+  private async lossCalls(notebook: vscode.NotebookDocument): Promise<{ calls: PanelLossCall[]; moduleHashes: (string | null)[]; notice?: string }> {
     this.calls = new Map();
-    if (!this.client?.isRunning()) return { calls: [], notice: 'The Loss Lens language server is not running: captures are shown without their loss calls.' };
+    if (!this.client?.isRunning()) return { calls: [], moduleHashes: [], notice: 'The Loss Lens language server is not running: captures are shown without their loss calls.' };
     let result;
     try {
       result = await this.client.sendRequest(LossCallsRequest, { uri: notebook.uri.toString() });
     } catch (error) {
-      return { calls: [], notice: `The language server did not list the loss calls: ${error instanceof Error ? error.message : String(error)}` };
+      return { calls: [], moduleHashes: [], notice: `The language server did not list the loss calls: ${error instanceof Error ? error.message : String(error)}` };
     }
     const cellIndexOf = new Map(notebook.getCells().map((cell) => [cell.document.uri.toString(), cell.index]));
     const calls: PanelLossCall[] = [];
@@ -250,7 +251,7 @@ export class LossLensPanel implements vscode.WebviewViewProvider, vscode.Disposa
       this.calls.set(panel.id, { call, panel });
       calls.push(panel);
     }
-    return { calls, notice: result?.truncated ? 'The analysis ran out of time: some loss calls may be missing.' : undefined };
+    return { calls, moduleHashes: result?.moduleHashes ?? [], notice: result?.truncated ? 'The analysis ran out of time: some loss calls may be missing.' : undefined };
   }
 
   dispose(): void {

@@ -61,6 +61,14 @@ export function currentCode(units: readonly CodeUnit[], modules: readonly string
   };
 }
 
+/**
+ * `code` with its project modules given by their hashes, as the language server computed them (`lossLens/lossCalls`'s
+ * `moduleHashes`, null for a module that holds no code): the panel reads no module itself.
+ */
+export function withModuleHashes(code: CurrentCode, hashes: readonly (string | null)[]): CurrentCode {
+  return { ...code, modules: hashes.map((hash) => ({ hash: () => hash ?? undefined })) };
+}
+
 function once<T>(compute: () => T): () => T {
   let done = false;
   let value: T;

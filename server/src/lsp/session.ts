@@ -15,6 +15,7 @@ import type { AnalysisOptions, AnalysisResult } from '../analysis/types';
 import { fileURLToPath } from 'node:url';
 import type { ComparisonCache, SavedCapture } from '../captures/confirm';
 import { capturesFromEditor, capturesOfScript, type CaptureReading, type CapturesFolderCache } from '../captures/read';
+import { codeHash } from '../captures/fingerprint';
 import { findingsAtCall } from '../captures/verdict';
 import {
   CAPTURE_MANIFEST_GLOB,
@@ -456,7 +457,11 @@ export class LossLensSession {
       const findings = [...new Set(findingsAtCall(staticResult.findings, call).map((finding) => finding.rule))].sort();
       calls.push({ ...call, uri: callUri, ...(constructorUri ? { constructorUri } : {}), findings });
     }
-    return { uri: snapshot.key, kind: snapshot.kind, version: snapshot.version, calls, truncated: result.truncated };
+    const moduleHashes = (staticResult.modules ?? []).map((file) => {
+      const text = this.files.readText(file);
+      return text === undefined ? '' : codeHash(text) ?? null;
+    });
+    return { uri: snapshot.key, kind: snapshot.kind, version: snapshot.version, calls, truncated: result.truncated, moduleHashes };
   }
 
   private sendStatus(status: Omit<StatusParams, 'totalFindings'>): void {

@@ -141,7 +141,6 @@ function textIn(text: string, location: SourceLocation): string {
   return [(lines[start.line] ?? '').slice(start.character), ...lines.slice(start.line + 1, end.line), (lines[end.line] ?? '').slice(0, end.character)].join('\n');
 }
 
-
 function compareFindings(a: Finding, b: Finding): number {
   return (
     (a.location.cell ?? -1) - (b.location.cell ?? -1) ||

@@ -187,7 +187,10 @@ function recordPosition(output: ElementPassOutput, partial: BlockPartial, row: n
   if (hit) partial.classHits[t]++;
 }
 
-/** The input's statistics over a segment, value by value (finite ones only): for segments holding NaN or infinities. */
+/**
+ * The input's statistics over a segment, value by value (finite ones only): the JavaScript sweeps', and the SIMD
+ * path's for segments holding NaN or infinities.
+ */
 function segmentStatistics(x: FloatArray, C: number, inner: number, partial: BlockPartial, sampleBase: number, count: number): void {
   let min = partial.min;
   let top = partial.max;
@@ -211,25 +214,19 @@ function segmentStatistics(x: FloatArray, C: number, inner: number, partial: Blo
   partial.nonFinite += count * C - finite;
 }
 
-/** The two sweeps in JavaScript: max (NaN-sticky), argmax and statistics; then sum(exp(x - max)) and the smoothing sum. */
+/**
+ * The sweeps in JavaScript (the paths the SIMD kernel does not take): the statistics; max (NaN-sticky) and argmax;
+ * then sum(exp(x - max)) and the smoothing sum.
+ */
 function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial, sampleBase: number, count: number): void {
   const { x, classes: C, inner, weight: w, labelSmoothing: e, crossEntropy } = input;
   const { max, best, arg, sumExp, shifted } = scratch;
   const float32 = x instanceof Float32Array;
-  let min = partial.min;
-  let top = partial.max;
-  let sum = partial.sum;
-  let finite = 0;
+  segmentStatistics(x, C, inner, partial, sampleBase, count);
   for (let c = 0; c < C; c++) {
     const at = sampleBase + c * inner;
     for (let k = 0; k < count; k++) {
       const v = x[at + k];
-      if (v - v === 0) {
-        if (v < min) min = v;
-        if (v > top) top = v;
-        sum += v;
-        finite++;
-      }
       if (v > best[k]) {
         best[k] = v;
         arg[k] = c;
@@ -237,11 +234,6 @@ function sweeps(input: ElementPassInput, scratch: Scratch, partial: BlockPartial
       if (v !== v) max[k] = v;
     }
   }
-  partial.min = min;
-  partial.max = top;
-  partial.sum = sum;
-  partial.finite += finite;
-  partial.nonFinite += count * C - finite;
   for (let k = 0; k < count; k++) if (max[k] === max[k]) max[k] = best[k];
   if (!crossEntropy) return;
   for (let c = 0; c < C; c++) {

@@ -12,6 +12,7 @@ import { blockCount, type BlockPartial, type ElementPassInput, type ElementPassO
 import { registerParallelKernels } from './engine';
 import { rowMaxSumExpRange, type RowStatistics } from './host-kernel';
 import type { KernelJob, KernelReply } from './kernel-worker';
+import { sharedFloat64Array } from './validate';
 
 /** Below this many input elements a thread costs more to brief than it saves (a few milliseconds of work). */
 const PARALLEL_MIN_ELEMENTS = 1 << 20;
@@ -91,10 +92,6 @@ function shared<T extends Float32Array | Float64Array>(array: T): T {
   return copy;
 }
 
-function sharedFloat64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(length * 8));
-}
-
 /** Splits [0, count) into `parts` contiguous ranges, the first ones one larger. */
 function ranges(count: number, parts: number): [number, number][] {
   const out: [number, number][] = [];
@@ -111,7 +108,7 @@ let pool: KernelPool | undefined;
 async function parallelElementPass(input: ElementPassInput): Promise<{ output: ElementPassOutput; summary: BlockPartial }> {
   const rows = input.batch * input.inner;
   const sharedInput: ElementPassInput = { ...input, x: shared(input.x), targets: shared(input.targets) };
-  const output: ElementPassOutput = { values: sharedFloat64(rows), trueProbability: sharedFloat64(rows) };
+  const output: ElementPassOutput = { values: sharedFloat64Array(rows), trueProbability: sharedFloat64Array(rows) };
   const parts = ranges(blockCount(input), pool!.threads);
   const workerParts = parts.slice(1).map(([firstBlock, endBlock], index) =>
     pool!.run(index, { kind: 'element-pass', input: sharedInput, output, firstBlock, endBlock }));
@@ -124,8 +121,8 @@ async function parallelElementPass(input: ElementPassInput): Promise<{ output: E
 
 async function parallelRowStatistics(x: Float32Array, rows: number, classes: number): Promise<RowStatistics> {
   const sharedX = shared(x);
-  const max = sharedFloat64(rows);
-  const sumExp = sharedFloat64(rows);
+  const max = sharedFloat64Array(rows);
+  const sumExp = sharedFloat64Array(rows);
   const parts = ranges(rows, pool!.threads);
   const workerParts = parts.slice(1).map(([firstRow, endRow], index) =>
     pool!.run(index, { kind: 'row-max-sum-exp', x: sharedX, classes, firstRow, endRow, maxOut: max, sumOut: sumExp }));

@@ -106,10 +106,10 @@ export function toFloat64(tensor: HostTensor): Float64Array {
 }
 
 /**
- * A float64 array for a conversion, on shared memory where the runtime has it (Node; a cross-origin isolated page):
- * the host kernel's worker threads then read a converted target in place instead of copying it to shared memory.
+ * A float64 array on shared memory where the runtime has it (Node; a cross-origin isolated page): the host kernel's
+ * worker threads read and write such arrays in place (a converted target, the parallel passes' outputs).
  */
-function float64Array(length: number): Float64Array {
+export function sharedFloat64Array(length: number): Float64Array {
   return typeof SharedArrayBuffer === 'undefined' ? new Float64Array(length) : new Float64Array(new SharedArrayBuffer(length * 8));
 }
 
@@ -117,7 +117,7 @@ function convertToFloat64(data: Exclude<HostTensor['data'], Float64Array>): Floa
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     // From the two 32-bit halves (typed arrays are in the platform's order, little-endian everywhere this runs):
     // hi * 2^32 is exact and adding lo rounds once, as Number(bigint) does, at a tenth of the cost of BigInt reads.
-    const out = float64Array(data.length);
+    const out = sharedFloat64Array(data.length);
     const low = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
     if (data instanceof BigUint64Array) {
       for (let i = 0; i < data.length; i++) out[i] = low[2 * i + 1] * 4294967296 + low[2 * i];
@@ -127,7 +127,7 @@ function convertToFloat64(data: Exclude<HostTensor['data'], Float64Array>): Floa
     }
     return out;
   }
-  const out = float64Array(data.length);
+  const out = sharedFloat64Array(data.length);
   out.set(data);
   return out;
 }

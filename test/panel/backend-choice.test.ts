@@ -12,6 +12,8 @@ import { analyseOnHost } from '../../client/src/panel/host-analysis';
 import type { HostMessage, PanelCapture, PanelLossCall } from '../../client/src/panel/messages';
 import { decideBackend, isSoftwareRenderer, type GpuProbe } from '../../client/src/panel/webview/choose-backend';
 import { analyseCapture } from '../../client/src/panel/webview/compute';
+import { requestFor } from '../../server/src/captures/recompute';
+import { computeLoss } from '../../server/src/losses/engine';
 import { threadsFromEnvironment } from '../../server/src/losses/parallel';
 import { encodeNpy } from '../../server/src/tensors/npy';
 import { withoutTensorBytes } from '../../client/src/panel/transfer';
@@ -119,6 +121,9 @@ describe('automatic backend in Chromium with software devices', { skip }, () => 
       const expected = await analyseCapture(record, decodeCaptureTensors(record), 'js');
       const shown = Number(await page.page.locator('[data-testid="loss-value"]').first().innerText());
       assert.ok(Math.abs(shown - expected.result!.value!) <= 1e-5 * expected.result!.value!, `${shown} vs ${expected.result!.value}`);
+      // The host's one pass (the SIMD kernel over the [N, C, H, W] planes) against the engine's general float64 kernel.
+      const general = await computeLoss(requestFor(record, decodeCaptureTensors(record)), { backend: 'js' });
+      assert.ok(Math.abs(shown - general.value!) <= 1e-5 * general.value!, `${shown} vs ${general.value} (general kernel)`);
       const counts = await page.page.locator('[data-testid="class-table"] tr').evaluateAll((rows) => rows.slice(1).map((row) => row.children[1].textContent));
       assert.deepEqual(counts, expected.classes.map((row) => String(row.count)));
     } finally {
